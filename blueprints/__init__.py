@@ -1,0 +1,25 @@
+"""Routes: thin views over the services. Registered from one explicit list."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from blueprints import health
+    from blueprints.api import auth as api_auth
+    from blueprints.api import organisations as api_organisations
+    from blueprints.api import users as api_users
+    from blueprints.web import account as web_account
+    from blueprints.web import auth as web_auth
+    from blueprints.web import home as web_home
+    from referral_app.extensions import api, csrf
+
+    for blueprint in (health.blp, web_auth.blp, web_home.blp, web_account.blp):
+        app.register_blueprint(blueprint)
+
+    # The API authenticates with bearer tokens only and never reads cookies,
+    # so a forged cross-site request carries no credentials: no CSRF token.
+    for api_blueprint in (api_auth.blp, api_organisations.blp, api_users.blp):
+        csrf.exempt(api_blueprint)
+        api.register_blueprint(api_blueprint, url_prefix="/api/v1")

@@ -1,0 +1,25 @@
+"""The JSON API (flask-smorest): one module per resource."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, TypeVar
+
+from flask_smorest import Blueprint
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+# Every authenticated route can answer these.
+AUTHENTICATED_ERRORS = (401, 403)
+
+
+def documents_errors(blp: Blueprint, *statuses: int) -> Callable[[View], View]:
+    """Document the error answers a route gives, with the shared error schema."""
+
+    def decorate(view: View) -> View:
+        for status in statuses:
+            view = blp.alt_response(status, response=HTTPStatus(status).name)(view)
+        return view
+
+    return decorate

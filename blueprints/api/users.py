@@ -1,0 +1,66 @@
+"""User administration: org admins for their own agency, system admins for all."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
+
+from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
+from referral_app.models import User
+from referral_app.policy import Permission, requires
+from referral_app.services import users
+from schemas.user import UserCreateSchema, UserListQuerySchema, UserSchema, UserUpdateSchema
+
+blp = Blueprint("users", __name__, description="User administration.")
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @requires(Permission.USERS_READ)
+    @blp.arguments(UserListQuerySchema, location="query")
+    @blp.response(200, UserSchema(many=True))
+    @blp.paginate(page_size=50, max_page_size=200)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS)
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[User]:
+        """The users the caller administers."""
+        page = users.list_users(
+            current_user,
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+            organisation_id=query.get("organisation_id"),
+        )
+        pagination_parameters.item_count = page.total
+        return page.users
+
+    @requires(Permission.USERS_MANAGE)
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 409, 413, 415)
+    def post(self, data: dict[str, Any]) -> User:
+        """Create a user in the caller's organisation (org admins) or any (system admins)."""
+        return users.create_user(current_user, **data)
+
+
+@blp.route("/users/<uuid:user_id>")
+class UserDetail(MethodView):
+    @requires(Permission.USERS_READ)
+    @blp.response(200, UserSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
+    def get(self, user_id: uuid.UUID) -> User:
+        """A user the caller administers."""
+        return users.get_user(current_user, user_id)
+
+    @requires(Permission.USERS_MANAGE)
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 413, 415)
+    def patch(self, data: dict[str, Any], user_id: uuid.UUID) -> User:
+        """Change a user's name, roles or active flag. Disabling ends their sessions."""
+        user = users.get_user(current_user, user_id)
+        users.update_user(current_user, user, **data)
+        return user

@@ -1,0 +1,54 @@
+"""Sign in and out in the browser."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session
+from werkzeug.wrappers import Response
+
+from blueprints.web import load_form, safe_next
+from referral_app.auth_guard import SESSION_KEY, keep_changes_on_error
+from referral_app.models import SessionKind, User
+from referral_app.policy import Permission, requires
+from referral_app.services import auth
+from referral_app.services.errors import AuthenticationFailed
+from schemas.auth import CredentialsSchema
+
+blp = Blueprint("web_auth", __name__)
+
+
+def begin_browser_session(user: User) -> None:
+    """A fresh session for `user`: the old cookie's contents are dropped
+    (no session fixation) and a new server-side session is started."""
+    session.clear()
+    issued = auth.start_session(user, SessionKind.BROWSER)
+    session[SESSION_KEY] = issued.secret
+    session.permanent = True
+
+
+@blp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response | tuple[str, int]:
+    next_url = safe_next(request.args.get("next"))
+    if request.method == "GET":
+        return render_template("login.html", form={}, errors={}, next_url=next_url)
+    form = {key: request.form.get(key, "") for key in ("email", "otp")}
+    data, errors = load_form(CredentialsSchema(), request.form)
+    if data is None:
+        return render_template("login.html", form=form, errors=errors, next_url=next_url), 422
+    keep_changes_on_error()  # failed attempts count against the account
+    try:
+        user = auth.authenticate(data["email"], data["password"], data["otp"])
+    except AuthenticationFailed as failure:
+        errors = {"email": [failure.message]}
+        return render_template("login.html", form=form, errors=errors, next_url=next_url), 401
+    begin_browser_session(user)
+    return redirect(next_url)
+
+
+@blp.post("/logout")
+@requires(Permission.ACCOUNT_SELF)
+def logout() -> Response:
+    """End this session on the server, not just in the browser."""
+    auth.end_session(g.auth_session)
+    session.clear()
+    flash("You have signed out.")
+    return redirect("/login")

@@ -1,0 +1,108 @@
+"""The referral service. `create_app()` builds it; `flask --app referral_app` finds it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from referral_app.config import Config, config_from_environment
+
+
+def _database_url(app: Flask, configured: str | None) -> str:
+    if not configured:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        return "sqlite:///" + os.path.join(app.instance_path, "referrals.db")
+    # Accept plain postgres URLs and use psycopg 3 for them.
+    for prefix in ("postgres://", "postgresql://"):
+        if configured.startswith(prefix):
+            return "postgresql+psycopg://" + configured[len(prefix) :]
+    return configured
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # The connection events below finish the SQLite set-up.
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+
+
+def _apply_environment(app: Flask, config_class: type[Config]) -> None:
+    for name in config_class.ENVIRONMENT_OVERRIDES:
+        value = os.environ.get(name)
+        if value:
+            key = "SQLALCHEMY_DATABASE_URI" if name == "DATABASE_URL" else name
+            app.config[key] = value
+
+
+def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
+    """Build the application from a config class (APP_ENV picks one when none
+    is given), environment variables, then explicit `overrides`."""
+    config_class = config or config_from_environment()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+    _apply_environment(app, config_class)
+    app.config.update(overrides)
+    config_class.check(app.config)
+    url = _database_url(app, app.config.get("SQLALCHEMY_DATABASE_URI"))
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **_engine_options(url),
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from referral_app import cli
+
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    # Order matters: the database first, then what uses it, then the API,
+    # whose error handler ours must replace, then the guard.
+    from referral_app import auth_guard, errors, models  # noqa: F401  (models registers tables)
+    from referral_app.extensions import api, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    api.init_app(app)
+    errors.register_error_handlers(app)
+    auth_guard.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from blueprints import register_blueprints
+
+    register_blueprints(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    """WAL, foreign keys and a busy timeout for every SQLite connection; and
+    transactions begun by SQLAlchemy, not by the driver (pysqlite's own
+    transaction handling breaks SAVEPOINT)."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: Any) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")

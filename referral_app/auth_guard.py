@@ -1,0 +1,100 @@
+"""Who is asking, and may they: the deny-by-default guard.
+
+Browser pages authenticate with the server-side session named in the signed
+session cookie; the API authenticates with bearer tokens only and ignores
+cookies (so it needs no CSRF token and cannot be driven by a forged page).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, Request, Response, current_app, g, redirect, request, session
+from flask_login import current_user
+
+from referral_app import policy
+from referral_app.errors import error_response, wants_json
+from referral_app.extensions import db, login_manager
+from referral_app.models import SessionKind, User
+from referral_app.services import auth
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+SESSION_KEY = "sid"
+
+
+@login_manager.request_loader
+def load_user_from_request(req: Request) -> User | None:
+    if req.path.startswith("/api/"):
+        header = req.headers.get("Authorization", "")
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return None
+        auth_session = auth.resolve_session(secret.strip(), SessionKind.API_TOKEN)
+    else:
+        cookie_secret = session.get(SESSION_KEY)
+        if not isinstance(cookie_secret, str):
+            return None
+        auth_session = auth.resolve_session(cookie_secret, SessionKind.BROWSER)
+    if auth_session is None:
+        return None
+    g.auth_session = auth_session
+    return auth_session.user
+
+
+def required_permission(app: Flask, endpoint: str, method: str) -> policy.Permission | None:
+    """The permission the view behind `endpoint` states for `method`, or None."""
+    view = app.view_functions.get(endpoint)
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        view = getattr(view_class, "get" if method == "HEAD" else method.lower(), None)
+    return getattr(view, policy.PERMISSION_ATTRIBUTE, None)
+
+
+def unauthenticated() -> Response:
+    if wants_json():
+        return error_response(401, headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    target = request.full_path if request.query_string else request.path
+    return redirect("/login?" + urlencode({"next": target}))  # type: ignore[return-value]
+
+
+def guard() -> Response | None:
+    """Runs before every request: only PUBLIC_ENDPOINTS pass without a user;
+    everything else needs a user and the permission its view states. A view
+    that states none is refused: nothing is allowed by omission."""
+    if request.method in BODY_METHODS and request.path.startswith("/api/"):
+        has_body = bool(request.content_length) or "chunked" in request.headers.get(
+            "Transfer-Encoding", ""
+        )
+        if has_body and request.mimetype != "application/json":
+            return error_response(415)
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None  # routing failed: let Flask answer 404 or 405
+    if endpoint in policy.PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return unauthenticated()
+    permission = required_permission(current_app, endpoint, request.method)
+    if permission is None or not policy.has_permission(current_user, permission):
+        return error_response(403)
+    return None
+
+
+def commit_or_roll_back(response: Response) -> Response:
+    """The request boundary: one commit per request when it succeeded; a
+    rollback otherwise, unless the view asked to keep its changes (a failed
+    sign-in still counts against the account)."""
+    if response.status_code < 400 or g.get("keep_changes_on_error"):
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def keep_changes_on_error() -> None:
+    g.keep_changes_on_error = True
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(guard)
+    app.after_request(commit_or_roll_back)

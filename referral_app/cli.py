@@ -1,0 +1,132 @@
+"""Command line: `flask --app referral_app ...`. Each command is a boundary:
+it commits once when it succeeds and changes nothing when it fails."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from marshmallow import ValidationError
+
+from referral_app.extensions import db
+from referral_app.models import OrganisationKind, Role
+from referral_app.services import demo, organisations, users
+from referral_app.services.errors import ServiceError
+from schemas.organisation import OrganisationCreateSchema
+from schemas.user import UserCreateSchema
+
+orgs_cli = AppGroup("orgs", help="Manage organisations (agencies).")
+users_cli = AppGroup("users", help="Manage users.")
+
+
+@contextmanager
+def command_transaction() -> Iterator[None]:
+    """Commit on success; on a refusal roll back, print why and exit 1."""
+    try:
+        yield
+        db.session.commit()
+    except ValidationError as error:
+        db.session.rollback()
+        for field, messages in error.normalized_messages().items():
+            click.echo(f"error: {field}: {' '.join(map(str, messages))}", err=True)
+        sys.exit(1)
+    except ServiceError as error:
+        db.session.rollback()
+        click.echo(f"error: {error.message}", err=True)
+        for field, messages in (error.errors or {}).items():
+            click.echo(f"  {field}: {' '.join(messages)}", err=True)
+        sys.exit(1)
+
+
+@orgs_cli.command("create")
+@click.option("--code", required=True, help="Unique slug, e.g. essex-police.")
+@click.option("--name", required=True)
+@click.option("--kind", required=True, type=click.Choice([kind.value for kind in OrganisationKind]))
+def create_org(code: str, name: str, kind: str) -> None:
+    """Add an organisation."""
+    with command_transaction():
+        data = OrganisationCreateSchema().load({"code": code, "name": name, "kind": kind})
+        organisation = organisations.create_organisation(**data)
+        click.echo(f"created organisation {organisation.code} ({organisation.id})")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--org", "org_code", required=True, help="The organisation's code.")
+@click.option(
+    "--role",
+    "roles",
+    required=True,
+    multiple=True,
+    type=click.Choice([role.value for role in Role]),
+    help="Repeat for several roles.",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the password from standard input (never from the command line).",
+)
+@click.option(
+    "--totp-secret", default=None, help="Base32 TOTP secret to require a code at sign-in."
+)
+def create_user(
+    email: str,
+    full_name: str,
+    org_code: str,
+    roles: tuple[str, ...],
+    password_stdin: bool,
+    totp_secret: str | None,
+) -> None:
+    """Add a user. The password is read from standard input."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ""
+    with command_transaction():
+        organisation = organisations.get_organisation_by_code(org_code)
+        data = UserCreateSchema().load(
+            {
+                "email": email,
+                "full_name": full_name,
+                "organisation_id": str(organisation.id),
+                "roles": list(roles),
+                "password": password,
+            }
+        )
+        if totp_secret is not None:
+            data["totp_secret"] = _valid_totp_secret(totp_secret)
+        user = users.create_user(None, **data)
+        click.echo(f"created user {user.email} ({user.id})")
+
+
+def _valid_totp_secret(secret: str) -> str:
+    cleaned = secret.replace(" ", "").upper()
+    try:
+        base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    except (binascii.Error, ValueError):
+        raise ServiceError("--totp-secret is not valid base32.") from None
+    if len(cleaned) < 16:
+        raise ServiceError("--totp-secret must be at least 16 base32 characters (80 bits).")
+    return cleaned
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo agencies and users (idempotent) and print the logins."""
+    with command_transaction():
+        demo_users = demo.seed_demo()
+    click.echo("Demo logins (password for all: " + demo.DEMO_PASSWORD + "):")
+    for demo_user in demo_users:
+        roles = ", ".join(demo_user.roles)
+        click.echo(f"  {demo_user.email:<32} {roles:<14} {demo_user.organisation_code}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(orgs_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo)

@@ -1,0 +1,141 @@
+"""Configuration classes. The environment supplies secrets and the database;
+the class chooses defaults fit for development, tests or production."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any, ClassVar
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the application cannot start safely with the given settings."""
+
+
+class Config:
+    NAME: ClassVar[str] = "base"
+
+    SECRET_KEY: str | None = None
+    AUDIT_HMAC_KEY: str | None = None
+    # None means: a SQLite file in the instance folder (see create_app).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {}
+    REDIS_URL: str | None = None
+
+    # Request bodies larger than this are refused with 413.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+    # Browser sessions live server-side (see services/auth.py); the cookie only
+    # carries a random session key.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_LIFETIME = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    API_TOKEN_LIFETIME = timedelta(hours=8)
+
+    # After this many failed sign-ins in a row an account locks for LOGIN_LOCKOUT.
+    LOGIN_MAX_FAILURES = 10
+    LOGIN_LOCKOUT = timedelta(minutes=15)
+
+    # argon2id parameters (RFC 9106 second recommended option, OWASP minimum).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024
+    ARGON2_PARALLELISM = 2
+
+    # When False, users without a TOTP secret may sign in with a password alone.
+    MFA_REQUIRED = False
+
+    WTF_CSRF_TIME_LIMIT: int | None = None
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "Referral case management API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_SPEC_OPTIONS: ClassVar[dict[str, Any]] = {
+        "info": {
+            "description": (
+                "Shared referral backend for agencies that keep children out of crime. "
+                "Authenticate with POST /api/v1/auth/tokens and send "
+                "`Authorization: Bearer <token>`. Errors are JSON "
+                "`{code, status, message, errors}`."
+            )
+        },
+        "security": [{"bearerAuth": []}],
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    }
+
+    REQUIRED_SETTINGS: ClassVar[tuple[str, ...]] = ()
+    # Settings read from environment variables when the app is created:
+    # config key -> variable name.
+    ENVIRONMENT_OVERRIDES: ClassVar[tuple[str, ...]] = (
+        "SECRET_KEY",
+        "AUDIT_HMAC_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SMTP_HOST",
+        "SMTP_PORT",
+        "SMTP_USERNAME",
+        "SMTP_PASSWORD",
+        "MAIL_FROM",
+    )
+
+    @classmethod
+    def check(cls, settings: dict[str, Any]) -> None:
+        """Refuse to start when a required setting is missing, naming each one."""
+        missing = [name for name in cls.REQUIRED_SETTINGS if not settings.get(name)]
+        if missing:
+            raise ConfigurationError(
+                f"{cls.NAME} configuration refuses to start: missing " + ", ".join(missing)
+            )
+
+
+class DevelopmentConfig(Config):
+    """Demo-friendly: a SQLite file in the instance folder, fixed dev keys."""
+
+    NAME = "development"
+    SECRET_KEY = "dev-only-secret-key-not-for-production"  # noqa: S105 - development only
+    AUDIT_HMAC_KEY = "dev-only-audit-key-not-for-production"
+
+
+class TestingConfig(Config):
+    NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"  # noqa: S105 - tests only
+    AUDIT_HMAC_KEY = "testing-audit-key"
+    # The suite points this at a database of its own (TEST_DATABASE_URL).
+    SQLALCHEMY_DATABASE_URI = None
+    ENVIRONMENT_OVERRIDES: ClassVar[tuple[str, ...]] = ()
+    # Cheap hashes keep the suite fast; the parameters are still argon2id.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+    WTF_CSRF_ENABLED = True
+
+
+class ProductionConfig(Config):
+    NAME = "production"
+    REQUIRED_SETTINGS = ("SECRET_KEY", "AUDIT_HMAC_KEY", "SQLALCHEMY_DATABASE_URI")
+    SESSION_COOKIE_SECURE = True
+    MFA_REQUIRED = True
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment() -> type[Config]:
+    """The class named by APP_ENV (development, testing, production); development by default."""
+    name = os.environ.get("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigurationError(
+            f"APP_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}"
+        ) from None

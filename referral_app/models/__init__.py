@@ -1,0 +1,17 @@
+"""The tables. Importing this package registers every model on the metadata."""
+
+from referral_app.models.organisation import Organisation, OrganisationKind
+from referral_app.models.types import UTCDateTime, utcnow
+from referral_app.models.user import AuthSession, Role, SessionKind, User, UserRole
+
+__all__ = [
+    "AuthSession",
+    "Organisation",
+    "OrganisationKind",
+    "Role",
+    "SessionKind",
+    "UTCDateTime",
+    "User",
+    "UserRole",
+    "utcnow",
+]

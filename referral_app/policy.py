@@ -1,0 +1,127 @@
+"""The one policy module: who may do what.
+
+Every route states the permission it needs with `@requires(...)`; the
+deny-by-default guard in `referral_app.auth_guard` refuses any route that
+states nothing. Object-level rules (which organisation's users an admin may
+manage, and later which referrals an organisation holds) live here too, so the
+rules are written once.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from referral_app.models import Organisation, Role, User
+
+
+class Permission(enum.StrEnum):
+    """Permissions as `resource:action` strings. An unknown name raises
+    (`Permission("nope")` is a ValueError): a typo never silently denies."""
+
+    ACCOUNT_SELF = "account:self"
+    ORGANISATIONS_READ = "organisations:read"
+    ORGANISATIONS_MANAGE = "organisations:manage"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+
+
+_EVERYONE = frozenset({Permission.ACCOUNT_SELF, Permission.ORGANISATIONS_READ})
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.REFERRER: _EVERYONE,
+    Role.CASEWORKER: _EVERYONE,
+    Role.MANAGER: _EVERYONE,
+    Role.ORG_ADMIN: _EVERYONE | {Permission.USERS_READ, Permission.USERS_MANAGE},
+    Role.AUDITOR: _EVERYONE,
+    Role.SYSTEM_ADMIN: _EVERYONE
+    | {Permission.USERS_READ, Permission.USERS_MANAGE, Permission.ORGANISATIONS_MANAGE},
+}
+
+# Roles each administrator may grant. A system admin runs the directory and
+# the org admins, never case work; an org admin runs their own agency's staff.
+GRANTABLE_ROLES: dict[Role, frozenset[Role]] = {
+    Role.SYSTEM_ADMIN: frozenset({Role.SYSTEM_ADMIN, Role.ORG_ADMIN, Role.AUDITOR}),
+    Role.ORG_ADMIN: frozenset(
+        {Role.REFERRER, Role.CASEWORKER, Role.MANAGER, Role.ORG_ADMIN, Role.AUDITOR}
+    ),
+}
+
+# Endpoints reachable without signing in. Everything else needs a session or
+# a bearer token and a stated permission.
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "static",
+        "health.healthz",
+        "health.readyz",
+        "web_auth.login",
+        "auth.Tokens",
+        "api-docs.openapi_json",
+    }
+)
+
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
+
+PERMISSION_ATTRIBUTE = "_required_permission"
+
+
+def requires(permission: Permission) -> Callable[[ViewFunc], ViewFunc]:
+    """Mark a view (a function, or a method of a MethodView) with the
+    permission it needs. The guard enforces it before the view runs."""
+    if not isinstance(permission, Permission):
+        raise TypeError(f"unknown permission {permission!r}")
+
+    def mark(view: ViewFunc) -> ViewFunc:
+        setattr(view, PERMISSION_ATTRIBUTE, permission)
+        return view
+
+    return mark
+
+
+def permissions_of(user: User) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in user.roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)
+
+
+def has_permission(user: User, permission: Permission) -> bool:
+    return permission in permissions_of(user)
+
+
+def can_see_user(actor: User, target: User) -> bool:
+    """System admins see every user; an org admin sees their own organisation's."""
+    if actor.has_role(Role.SYSTEM_ADMIN):
+        return True
+    return actor.has_role(Role.ORG_ADMIN) and actor.organisation_id == target.organisation_id
+
+
+def grantable_roles(actor: User) -> frozenset[Role]:
+    grantable: set[Role] = set()
+    for role in actor.roles:
+        grantable |= GRANTABLE_ROLES.get(role, frozenset())
+    return frozenset(grantable)
+
+
+def user_admin_refusal(
+    actor: User,
+    organisation: Organisation,
+    changed_roles: Iterable[Role],
+    target: User | None = None,
+) -> str | None:
+    """Why `actor` may not grant or remove `changed_roles` for a user of
+    `organisation`; None when allowed.
+
+    Refuses: managing another organisation's users (unless a system admin),
+    granting or removing roles outside what the actor may grant, and changing
+    one's own roles (so nobody promotes themselves into case data)."""
+    changed = set(changed_roles)
+    if not actor.has_role(Role.SYSTEM_ADMIN) and organisation.id != actor.organisation_id:
+        return "You can only manage users of your own organisation."
+    if target is not None and target.id == actor.id and changed:
+        return "You cannot change your own roles."
+    refused = sorted(changed - grantable_roles(actor))
+    if refused:
+        return "You may not grant or remove the role(s): " + ", ".join(refused) + "."
+    return None

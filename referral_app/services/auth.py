@@ -1,0 +1,117 @@
+"""Passwords, TOTP, and sign-in sessions (browser sessions and API tokens).
+
+Sessions live in the database so that signing out, changing a password or
+disabling a user ends them on the server: a copied cookie or token stops
+working. Only a SHA-256 of each secret is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from referral_app.extensions import db
+from referral_app.models import AuthSession, SessionKind, User, utcnow
+from referral_app.services.credentials import verify_password, verify_totp
+from referral_app.services.errors import AuthenticationFailed
+from referral_app.services.users import normalise_email
+
+TOKEN_PREFIX = "rfl_"  # noqa: S105 - marks our tokens for secret scanners
+
+
+def _record_failure(user: User) -> None:
+    now = utcnow()
+    user.failed_login_count = (user.failed_login_count or 0) + 1
+    user.last_failed_login_at = now
+    if user.failed_login_count >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = now + current_app.config["LOGIN_LOCKOUT"]
+        user.failed_login_count = 0
+
+
+def authenticate(email: str, password: str, otp: str | None) -> User:
+    """The user these credentials belong to.
+
+    Refuses, always with the same AuthenticationFailed: an unknown email, a
+    wrong password, a missing, wrong or reused TOTP code, an inactive user or
+    organisation, and a locked account. Failures are counted on the account
+    (the caller must keep that change even though it answers with an error).
+    """
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    password_ok = verify_password(user, password)
+    if user is None:
+        raise AuthenticationFailed("Email, password or security code is not right.")
+    locked = user.locked_until is not None and user.locked_until > utcnow()
+    if locked or not password_ok or not verify_totp(user, otp) or not user.is_active:
+        if not locked:
+            _record_failure(user)
+        raise AuthenticationFailed("Email, password or security code is not right.")
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.last_login_at = utcnow()
+    return user
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    secret: str
+    session: AuthSession
+
+
+def start_session(user: User, kind: SessionKind) -> IssuedSecret:
+    """A new browser session or API token for `user`; the secret is returned once."""
+    lifetime: timedelta = current_app.config[
+        "SESSION_LIFETIME" if kind is SessionKind.BROWSER else "API_TOKEN_LIFETIME"
+    ]
+    secret = secrets.token_urlsafe(32)
+    if kind is SessionKind.API_TOKEN:
+        secret = TOKEN_PREFIX + secret
+    now = utcnow()
+    auth_session = AuthSession(
+        user=user,
+        kind=kind,
+        secret_hash=_digest(secret),
+        session_version=user.session_version,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + lifetime,
+    )
+    db.session.add(auth_session)
+    db.session.flush()
+    return IssuedSecret(secret=secret, session=auth_session)
+
+
+def resolve_session(secret: str, kind: SessionKind) -> AuthSession | None:
+    """The live session for a secret, or None when it is unknown, of the other
+    kind, expired, revoked, minted before the user's last password change or
+    sign-out-everywhere, or belongs to a disabled user or organisation."""
+    if not secret or len(secret) > 200:
+        return None
+    auth_session = db.session.scalar(
+        select(AuthSession).where(AuthSession.secret_hash == _digest(secret))
+    )
+    if auth_session is None or auth_session.kind is not kind:
+        return None
+    user = auth_session.user
+    if (
+        auth_session.revoked_at is not None
+        or auth_session.expires_at <= utcnow()
+        or auth_session.session_version != user.session_version
+        or not user.is_active
+    ):
+        return None
+    return auth_session
+
+
+def end_session(auth_session: AuthSession) -> None:
+    """Revoke one session or token."""
+    if auth_session.revoked_at is None:
+        auth_session.revoked_at = utcnow()

@@ -1,0 +1,160 @@
+"""User administration: creating, listing and changing users, within the
+bounds the policy gives each administrator."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+
+from referral_app import policy
+from referral_app.extensions import db
+from referral_app.models import Organisation, Role, User
+from referral_app.services import credentials
+from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _visible_users(actor: User) -> Select[User]:
+    query = select(User)
+    if not actor.has_role(Role.SYSTEM_ADMIN):
+        query = query.where(User.organisation_id == actor.organisation_id)
+    return query
+
+
+@dataclass(frozen=True)
+class UserPage:
+    users: list[User]
+    total: int
+
+
+def list_users(
+    actor: User, *, page: int, page_size: int, organisation_id: uuid.UUID | None = None
+) -> UserPage:
+    """The users `actor` administers (all for a system admin, their own
+    organisation's for an org admin), by name."""
+    query = _visible_users(actor)
+    if organisation_id is not None:
+        query = query.where(User.organisation_id == organisation_id)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    users = db.session.scalars(
+        query.order_by(User.full_name, User.id).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    return UserPage(users=list(users), total=total)
+
+
+def get_user(actor: User, user_id: uuid.UUID) -> User:
+    """A user `actor` may administer; NotFound otherwise (never a hint that it exists)."""
+    user = db.session.scalar(_visible_users(actor).where(User.id == user_id))
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def _active_organisation(organisation_id: uuid.UUID) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None or not organisation.active:
+        raise Invalid(
+            "The organisation is not known or not active.",
+            {"organisation_id": ["Choose an active organisation."]},
+        )
+    return organisation
+
+
+def create_user(
+    actor: User | None,
+    *,
+    email: str,
+    full_name: str,
+    organisation_id: uuid.UUID,
+    roles: Iterable[Role],
+    password: str,
+    totp_secret: str | None = None,
+) -> User:
+    """Create a user. `actor` None means the operator at the command line.
+
+    Refuses: an organisation that is missing or inactive (Invalid), an email
+    already in use whatever its case (Conflict), and an actor creating users
+    outside their organisation or granting roles they may not (Forbidden)."""
+    organisation = _active_organisation(organisation_id)
+    roles = set(roles)
+    if actor is not None:
+        refusal = policy.user_admin_refusal(actor, organisation, roles)
+        if refusal:
+            raise Forbidden(refusal)
+    email = normalise_email(email)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("A user with this email already exists.", {"email": ["Already in use."]})
+    user = User(
+        email=email,
+        full_name=full_name,
+        organisation=organisation,
+        password_hash=credentials.hash_password(password),
+        totp_secret=totp_secret,
+        active=True,
+    )
+    user.set_roles(roles)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(
+    actor: User,
+    user: User,
+    *,
+    full_name: str | None = None,
+    roles: Iterable[Role] | None = None,
+    active: bool | None = None,
+) -> list[str]:
+    """Change a user `actor` administers; returns the names of the fields changed.
+
+    Refuses changing one's own roles or disabling oneself, and roles the actor
+    may not grant (Forbidden). Disabling a user ends all their sessions and tokens."""
+    new_roles = set(roles) if roles is not None else set(user.roles)
+    refusal = policy.user_admin_refusal(
+        actor, user.organisation, new_roles ^ set(user.roles), target=user
+    )
+    if refusal:
+        raise Forbidden(refusal)
+    changed: list[str] = []
+    if full_name is not None and full_name != user.full_name:
+        user.full_name = full_name
+        changed.append("full_name")
+    if roles is not None and new_roles != set(user.roles):
+        user.set_roles(new_roles)
+        changed.append("roles")
+    if active is not None and active != user.active:
+        if user.id == actor.id and not active:
+            raise Forbidden("You cannot disable your own account.")
+        user.active = active
+        if not active:
+            end_sessions(user)
+        changed.append("active")
+    db.session.flush()
+    return changed
+
+
+def end_sessions(user: User) -> None:
+    """End every session and token of `user`: bumping the session version
+    invalidates everything minted under the old one."""
+    user.session_version += 1
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change the user's own password. Refuses a wrong current password
+    (Invalid). Ends every other session and token of the user; the caller
+    starts a fresh session for the device in hand."""
+    if not credentials.verify_password(user, current_password):
+        raise Invalid(
+            "Your current password is not right.",
+            {"current_password": ["Enter your current password."]},
+        )
+    user.password_hash = credentials.hash_password(new_password)
+    end_sessions(user)
+    db.session.flush()

@@ -1,0 +1,1 @@
+"""marshmallow schemas: one validation for the API and the browser forms."""

@@ -1,0 +1,46 @@
+"""The base every input schema shares: unknown fields refused, strings stripped once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 128
+
+
+class InputSchema(ma.Schema):
+    """Base for load schemas. Unknown fields raise (marshmallow's default,
+    stated here so no subclass loosens it by accident); leading and trailing
+    whitespace is stripped from every string before validation."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    @ma.pre_load
+    def strip_strings(self, data: Any, **_: Any) -> Any:
+        keep = self.unstripped
+        if isinstance(data, dict):
+            return {
+                key: (value.strip() if isinstance(value, str) and key not in keep else value)
+                for key, value in data.items()
+            }
+        return data
+
+    # Fields whose whitespace is significant (passwords).
+    unstripped: frozenset[str] = frozenset()
+
+
+def password_field(**kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=ma.validate.Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH),
+        metadata={"description": f"{PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters."},
+        **kwargs,
+    )
+
+
+class OutputSchema(ma.Schema):
+    """Base for dump schemas."""

@@ -1,0 +1,51 @@
+import marshmallow as ma
+
+from referral_app.models import Role
+from schemas.common import InputSchema, OutputSchema, password_field
+from schemas.organisation import OrganisationSchema
+
+
+class UserSchema(OutputSchema):
+    id = ma.fields.UUID(dump_only=True)
+    email = ma.fields.String()
+    full_name = ma.fields.String()
+    organisation = ma.fields.Nested(OrganisationSchema)
+    roles = ma.fields.Method("sorted_roles")
+    active = ma.fields.Boolean()
+    totp_enabled = ma.fields.Method("has_totp")
+    last_login_at = ma.fields.AwareDateTime()
+    created_at = ma.fields.AwareDateTime()
+
+    def sorted_roles(self, user: object) -> list[str]:
+        return sorted(str(role) for role in getattr(user, "roles", ()))
+
+    def has_totp(self, user: object) -> bool:
+        return bool(getattr(user, "totp_secret", None))
+
+
+def roles_field(*, required: bool = False) -> ma.fields.List:
+    return ma.fields.List(
+        ma.fields.Enum(Role, by_value=True),
+        required=required,
+        validate=ma.validate.Length(min=1, max=len(Role)),
+    )
+
+
+class UserCreateSchema(InputSchema):
+    unstripped = frozenset({"password"})
+
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
+    full_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    organisation_id = ma.fields.UUID(required=True)
+    roles = roles_field(required=True)
+    password = password_field()
+
+
+class UserUpdateSchema(InputSchema):
+    full_name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    roles = roles_field()
+    active = ma.fields.Boolean()
+
+
+class UserListQuerySchema(InputSchema):
+    organisation_id = ma.fields.UUID()
