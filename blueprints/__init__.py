@@ -8,7 +8,9 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from blueprints import health
     from blueprints.api import auth as api_auth
+    from blueprints.api import children as api_children
     from blueprints.api import organisations as api_organisations
+    from blueprints.api import referrals as api_referrals
     from blueprints.api import users as api_users
     from blueprints.web import account as web_account
     from blueprints.web import auth as web_auth
@@ -20,6 +22,12 @@ def register_blueprints(app: Flask) -> None:
 
     # The API authenticates with bearer tokens only and never reads cookies,
     # so a forged cross-site request carries no credentials: no CSRF token.
-    for api_blueprint in (api_auth.blp, api_organisations.blp, api_users.blp):
+    for api_blueprint in (
+        api_auth.blp,
+        api_organisations.blp,
+        api_users.blp,
+        api_referrals.blp,
+        api_children.blp,
+    ):
         csrf.exempt(api_blueprint)
         api.register_blueprint(api_blueprint, url_prefix="/api/v1")

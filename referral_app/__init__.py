@@ -104,5 +104,11 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
+    """SQLite transactions take the write lock at once (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads and then writes fails with "database is
+    locked" when another writer committed in between (its snapshot is stale),
+    and reading a counter or chain head there races. Taking the lock first
+    makes SQLite's writers queue; PostgreSQL is the choice for concurrency."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -35,6 +35,9 @@ class Config:
 
     API_TOKEN_LIFETIME = timedelta(hours=8)
 
+    # Days a submitted referral may wait for triage, by risk level.
+    TRIAGE_DEADLINE_DAYS: ClassVar[dict[str, float]] = {"high": 1, "medium": 3, "low": 7}
+
     # After this many failed sign-ins in a row an account locks for LOGIN_LOCKOUT.
     LOGIN_MAX_FAILURES = 10
     LOGIN_LOCKOUT = timedelta(minutes=15)

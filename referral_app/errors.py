@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from marshmallow import ValidationError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -128,8 +129,14 @@ def handle_validation_error(error: ValidationError) -> Response:
     return error_response(422, errors=error.normalized_messages())
 
 
+def handle_stale_data(_error: StaleDataError) -> Response:
+    # Two writers read the same version; the other one committed first.
+    return error_response(412, "The record was changed by someone else; read it again.")
+
+
 def register_error_handlers(app: Flask) -> None:
     # Registered after flask-smorest's own handler, so ours wins.
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ServiceError, handle_service_error)
     app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(StaleDataError, handle_stale_data)

@@ -25,14 +25,33 @@ class Permission(enum.StrEnum):
     ORGANISATIONS_MANAGE = "organisations:manage"
     USERS_READ = "users:read"
     USERS_MANAGE = "users:manage"
+    # Case data. Which referral, and which action on it, is decided per
+    # record by the functions below and by services.lifecycle.
+    REFERRALS_READ = "referrals:read"
+    REFERRALS_CREATE = "referrals:create"
+    REFERRALS_UPDATE = "referrals:update"
+    REFERRALS_TRANSITION = "referrals:transition"
+    NOTES_CREATE = "notes:create"
+    SHARES_MANAGE = "shares:manage"
 
 
 _EVERYONE = frozenset({Permission.ACCOUNT_SELF, Permission.ORGANISATIONS_READ})
+_CASE_WORK = _EVERYONE | {
+    Permission.REFERRALS_READ,
+    Permission.REFERRALS_CREATE,
+    Permission.REFERRALS_UPDATE,
+    Permission.REFERRALS_TRANSITION,
+    Permission.NOTES_CREATE,
+}
+
+# Roles that work cases: everyone else (org admins, auditors, system admins)
+# sees no case data at all.
+CASE_ROLES = frozenset({Role.REFERRER, Role.CASEWORKER, Role.MANAGER})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.REFERRER: _EVERYONE,
-    Role.CASEWORKER: _EVERYONE,
-    Role.MANAGER: _EVERYONE,
+    Role.REFERRER: _CASE_WORK,
+    Role.CASEWORKER: _CASE_WORK,
+    Role.MANAGER: _CASE_WORK | {Permission.SHARES_MANAGE},
     Role.ORG_ADMIN: _EVERYONE | {Permission.USERS_READ, Permission.USERS_MANAGE},
     Role.AUDITOR: _EVERYONE,
     Role.SYSTEM_ADMIN: _EVERYONE

@@ -22,7 +22,7 @@ def upgrade():
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('code', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('kind', sa.Enum('police', 'youth_justice', 'council', 'charity', 'education', 'health', 'other', name='organisation_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('police', 'youth_justice', 'council', 'charity', 'education', 'health', 'other', name='organisation_kind', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation')),
@@ -55,7 +55,7 @@ def upgrade():
     op.create_table('auth_session',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
-    sa.Column('kind', sa.Enum('browser', 'api_token', name='session_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('browser', 'api_token', name='session_kind', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('secret_hash', sa.String(length=64), nullable=False),
     sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -71,7 +71,7 @@ def upgrade():
 
     op.create_table('user_role',
     sa.Column('user_id', sa.Uuid(), nullable=False),
-    sa.Column('role', sa.Enum('referrer', 'caseworker', 'manager', 'org_admin', 'auditor', 'system_admin', name='role', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('role', sa.Enum('referrer', 'caseworker', 'manager', 'org_admin', 'auditor', 'system_admin', name='role', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_user_role_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'role', name=op.f('pk_user_role'))
     )

@@ -1,10 +1,42 @@
 """The tables. Importing this package registers every model on the metadata."""
 
 from referral_app.models.organisation import Organisation, OrganisationKind
+from referral_app.models.referral import (
+    Child,
+    ConsentStatus,
+    IdempotencyRecord,
+    LawfulBasis,
+    Note,
+    NoteKind,
+    NoteVisibility,
+    Outcome,
+    ReferenceCounter,
+    Referral,
+    ReferralStatus,
+    RiskFactor,
+    RiskLevel,
+    Share,
+    StatusChange,
+)
 from referral_app.models.types import UTCDateTime, utcnow
 from referral_app.models.user import AuthSession, Role, SessionKind, User, UserRole
 
 __all__ = [
+    "Child",
+    "ConsentStatus",
+    "IdempotencyRecord",
+    "LawfulBasis",
+    "Note",
+    "NoteKind",
+    "NoteVisibility",
+    "Outcome",
+    "ReferenceCounter",
+    "Referral",
+    "ReferralStatus",
+    "RiskFactor",
+    "RiskLevel",
+    "Share",
+    "StatusChange",
     "AuthSession",
     "Organisation",
     "OrganisationKind",

@@ -30,7 +30,7 @@ def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=32,
+        length=40,
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )

@@ -1,0 +1,213 @@
+"""Referrals: the closed loop, scoped to the agencies that hold them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, jsonify, request
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
+
+from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
+from referral_app.models import Note, Referral, Share, StatusChange
+from referral_app.policy import Permission, requires
+from referral_app.services import casework, lifecycle, referrals
+from referral_app.services.errors import Invalid
+from referral_app.services.scoping import get_held_referral
+from schemas.referral import (
+    NoteCreateSchema,
+    NoteSchema,
+    ReferralCreateSchema,
+    ReferralDetailSchema,
+    ReferralListQuerySchema,
+    ReferralSchema,
+    ReferralUpdateSchema,
+    ShareCreateSchema,
+    ShareSchema,
+    StatusChangeSchema,
+    TransitionSchema,
+)
+
+blp = Blueprint("referrals", __name__, description="Referrals, their notes, shares and history.")
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": IDEMPOTENCY_HEADER,
+            "required": False,
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "Retrying with the same key and body returns the first answer; "
+            "the same key with another body is refused with 422.",
+        }
+    ]
+}
+
+
+def etag_data(referral: Referral) -> dict[str, Any]:
+    """The ETag follows the referral's version: any change to it changes the tag."""
+    return {"id": str(referral.id), "version": referral.version}
+
+
+@blp.route("/referrals")
+class Referrals(MethodView):
+    @requires(Permission.REFERRALS_READ)
+    @blp.arguments(ReferralListQuerySchema, location="query")
+    @blp.response(200, ReferralSchema(many=True))
+    @blp.paginate(page_size=25, max_page_size=100)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS)
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
+        """Referrals the caller's agency holds, newest first."""
+        filters = referrals.ReferralFilters(
+            status=query.get("status"),
+            risk_level=query.get("risk_level"),
+            direction=query.get("direction"),
+            assigned_to_me=query.get("assigned_to") == "me",
+            overdue=query.get("overdue"),
+            q=query.get("q"),
+        )
+        page = referrals.list_referrals(
+            current_user,
+            filters,
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+        )
+        pagination_parameters.item_count = page.total
+        return page.items
+
+    @requires(Permission.REFERRALS_CREATE)
+    @blp.arguments(ReferralCreateSchema)
+    @blp.response(201, ReferralDetailSchema)
+    @blp.doc(**IDEMPOTENCY_DOC)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 409, 413, 415)
+    def post(self, data: dict[str, Any]) -> Referral | Response:
+        """Create a draft referral about a new child (`child`) or a known one (`child_id`)."""
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None:
+            return referrals.create_referral(current_user, **data)
+        if not 1 <= len(key) <= 200:
+            raise Invalid(
+                "The Idempotency-Key is 1 to 200 characters.",
+                {IDEMPOTENCY_HEADER: ["1 to 200 characters."]},
+            )
+        fingerprint = referrals.fingerprint(request.get_json())
+        earlier = referrals.find_idempotent_response(current_user, key, fingerprint)
+        if earlier is not None:
+            response = jsonify(earlier.response_body)
+            response.status_code = earlier.status_code
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
+        referral = referrals.create_referral(current_user, **data)
+        body = ReferralDetailSchema().dump(referral)
+        referrals.remember_response(current_user, key, fingerprint, 201, body)
+        return referral
+
+
+@blp.route("/referrals/<uuid:referral_id>")
+class ReferralDetail(MethodView):
+    @requires(Permission.REFERRALS_READ)
+    @blp.etag
+    @blp.response(200, ReferralDetailSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
+    def get(self, referral_id: uuid.UUID) -> Referral:
+        """One referral, with the actions the caller may take. Sends an ETag."""
+        referral = get_held_referral(current_user, referral_id)
+        blp.set_etag(etag_data(referral))
+        return referral
+
+    @requires(Permission.REFERRALS_UPDATE)
+    @blp.etag
+    @blp.arguments(ReferralUpdateSchema)
+    @blp.response(200, ReferralDetailSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 409, 412, 413, 415, 428)
+    def patch(self, data: dict[str, Any], referral_id: uuid.UUID) -> Referral:
+        """Change editable fields. Needs `If-Match` with the ETag last read:
+        428 without it, 412 when someone else changed the referral since."""
+        referral = get_held_referral(current_user, referral_id)
+        blp.check_etag(etag_data(referral))
+        referrals.update_referral(current_user, referral, data)
+        blp.set_etag(etag_data(referral))
+        return referral
+
+
+@blp.route("/referrals/<uuid:referral_id>/transitions")
+class Transitions(MethodView):
+    @requires(Permission.REFERRALS_TRANSITION)
+    @blp.arguments(TransitionSchema)
+    @blp.response(200, ReferralDetailSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 409, 412, 413, 415)
+    def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Referral:
+        """Move the referral through its lifecycle: submit, withdraw, accept,
+        decline, assign, close, reopen. 409 when the status does not allow
+        the action; 403 when the caller may not take it."""
+        referral = get_held_referral(current_user, referral_id)
+        lifecycle.transition(
+            current_user,
+            referral,
+            data.pop("action"),
+            **data,
+        )
+        return referral
+
+
+@blp.route("/referrals/<uuid:referral_id>/history")
+class History(MethodView):
+    @requires(Permission.REFERRALS_READ)
+    @blp.response(200, StatusChangeSchema(many=True))
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
+    def get(self, referral_id: uuid.UUID) -> list[StatusChange]:
+        """The referral's status changes, oldest first."""
+        return casework.history(get_held_referral(current_user, referral_id))
+
+
+@blp.route("/referrals/<uuid:referral_id>/notes")
+class Notes(MethodView):
+    @requires(Permission.REFERRALS_READ)
+    @blp.response(200, NoteSchema(many=True))
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
+    def get(self, referral_id: uuid.UUID) -> list[Note]:
+        """Notes the caller's agency may read: shared ones and its own internal ones."""
+        return casework.list_notes(current_user, get_held_referral(current_user, referral_id))
+
+    @requires(Permission.NOTES_CREATE)
+    @blp.arguments(NoteCreateSchema)
+    @blp.response(201, NoteSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 413, 415)
+    def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Note:
+        """Add a note (append-only: correct a note with another note)."""
+        referral = get_held_referral(current_user, referral_id)
+        return casework.add_note(current_user, referral, **data)
+
+
+@blp.route("/referrals/<uuid:referral_id>/shares")
+class Shares(MethodView):
+    @requires(Permission.REFERRALS_READ)
+    @blp.response(200, ShareSchema(many=True))
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
+    def get(self, referral_id: uuid.UUID) -> list[Share]:
+        """Shares of the referral (a shared agency sees only its own)."""
+        return casework.list_shares(current_user, get_held_referral(current_user, referral_id))
+
+    @requires(Permission.SHARES_MANAGE)
+    @blp.arguments(ShareCreateSchema)
+    @blp.response(201, ShareSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 409, 413, 415)
+    def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Share:
+        """Share with a further agency, for a purpose, on a lawful basis, until a date."""
+        referral = get_held_referral(current_user, referral_id)
+        return casework.share(current_user, referral, **data)
+
+
+@blp.route("/referrals/<uuid:referral_id>/shares/<uuid:share_id>")
+class ShareDetail(MethodView):
+    @requires(Permission.SHARES_MANAGE)
+    @blp.response(200, ShareSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 409)
+    def delete(self, referral_id: uuid.UUID, share_id: uuid.UUID) -> Share:
+        """Revoke a share: the agency stops seeing the referral at once."""
+        referral = get_held_referral(current_user, referral_id)
+        return casework.revoke_share(current_user, referral, share_id)

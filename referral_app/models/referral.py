@@ -1,0 +1,296 @@
+"""Children, referrals and what hangs off a referral: its status history,
+shares with further agencies, and case notes."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from referral_app.extensions import Model
+from referral_app.models.organisation import Organisation, enum_column
+from referral_app.models.types import UTCDateTime, new_uuid, utcnow
+from referral_app.models.user import User
+
+
+class ReferralStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+class RiskLevel(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class RiskFactor(enum.StrEnum):
+    CRIMINAL_EXPLOITATION = "criminal_exploitation"
+    COUNTY_LINES = "county_lines"
+    WEAPON_CARRYING = "weapon_carrying"
+    GANG_ASSOCIATION = "gang_association"
+    MISSING_EPISODES = "missing_episodes"
+    SUBSTANCE_MISUSE = "substance_misuse"
+    SCHOOL_EXCLUSION = "school_exclusion"
+    SEXUAL_EXPLOITATION = "sexual_exploitation"
+    ONLINE_HARM = "online_harm"
+    PEER_VIOLENCE = "peer_violence"
+    DOMESTIC_ABUSE = "domestic_abuse"
+    MENTAL_HEALTH = "mental_health"
+
+
+class ConsentStatus(enum.StrEnum):
+    OBTAINED_FROM_CHILD = "obtained_from_child"
+    OBTAINED_FROM_PARENT = "obtained_from_parent"
+    REFUSED = "refused"
+    NOT_SOUGHT = "not_sought"
+
+
+class LawfulBasis(enum.StrEnum):
+    PUBLIC_TASK = "public_task"
+    LEGAL_OBLIGATION = "legal_obligation"
+    VITAL_INTERESTS = "vital_interests"
+    CONSENT = "consent"
+
+
+class Outcome(enum.StrEnum):
+    ENGAGED_AND_COMPLETED = "engaged_and_completed"
+    DECLINED_SUPPORT = "declined_support"
+    NOT_ENGAGED = "not_engaged"
+    NO_FURTHER_ACTION = "no_further_action"
+    ESCALATED_TO_CHILDRENS_SOCIAL_CARE = "escalated_to_childrens_social_care"
+    TRANSFERRED = "transferred"
+    MOVED_OUT_OF_AREA = "moved_out_of_area"
+
+
+class NoteKind(enum.StrEnum):
+    NOTE = "note"
+    CONTACT = "contact"
+    MEETING = "meeting"
+    HOME_VISIT = "home_visit"
+    INTERVENTION = "intervention"
+    MULTI_AGENCY_MEETING = "multi_agency_meeting"
+
+
+class NoteVisibility(enum.StrEnum):
+    SHARED = "shared"
+    INTERNAL = "internal"
+
+
+class Child(Model):
+    __tablename__ = "child"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(500))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    school: Mapped[str | None] = mapped_column(String(200))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+
+    def __repr__(self) -> str:
+        return f"<Child {self.id}>"
+
+
+class Referral(Model):
+    __tablename__ = "referral"
+    __table_args__ = (
+        Index("ix_referral_receiving_status", "receiving_organisation_id", "status"),
+        Index("ix_referral_referring_status", "referring_organisation_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("child.id"), index=True)
+    referring_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    referring_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    receiving_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id"), index=True
+    )
+    status: Mapped[ReferralStatus] = mapped_column(
+        enum_column(ReferralStatus, "referral_status"), default=ReferralStatus.DRAFT
+    )
+    risk_level: Mapped[RiskLevel | None] = mapped_column(enum_column(RiskLevel, "risk_level"))
+    risk_factors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reason: Mapped[str | None] = mapped_column(Text)
+    consent_status: Mapped[ConsentStatus | None] = mapped_column(
+        enum_column(ConsentStatus, "consent_status")
+    )
+    consent_notes: Mapped[str | None] = mapped_column(Text)
+    lawful_basis: Mapped[LawfulBasis | None] = mapped_column(
+        enum_column(LawfulBasis, "lawful_basis")
+    )
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome, "outcome"))
+    outcome_summary: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    triage_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic locking: every UPDATE says "WHERE version = <the version I
+    # read>", so of two writers that read the same version only one wins.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012
+
+    child: Mapped[Child] = relationship(lazy="joined", innerjoin=True)
+    referring_organisation: Mapped[Organisation] = relationship(
+        foreign_keys=[referring_organisation_id], lazy="joined", innerjoin=True
+    )
+    receiving_organisation: Mapped[Organisation] = relationship(
+        foreign_keys=[receiving_organisation_id], lazy="joined", innerjoin=True
+    )
+    # selectin: one query per page of referrals, never one per referral.
+    referring_user: Mapped[User] = relationship(foreign_keys=[referring_user_id], lazy="selectin")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="selectin")
+
+    def __repr__(self) -> str:
+        return f"<Referral {self.reference} {self.status}>"
+
+
+class StatusChange(Model):
+    __tablename__ = "status_change"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    referral_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[ReferralStatus | None] = mapped_column(
+        enum_column(ReferralStatus, "from_status")
+    )
+    to_status: Mapped[ReferralStatus] = mapped_column(enum_column(ReferralStatus, "to_status"))
+    actor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    actor_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User] = relationship(lazy="selectin")
+    actor_organisation: Mapped[Organisation] = relationship(lazy="selectin")
+
+    def __repr__(self) -> str:
+        return f"<StatusChange {self.from_status}->{self.to_status}>"
+
+
+class Share(Model):
+    __tablename__ = "share"
+    __table_args__ = (Index("ix_share_organisation_referral", "organisation_id", "referral_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    referral_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    purpose: Mapped[str] = mapped_column(Text)
+    lawful_basis: Mapped[LawfulBasis] = mapped_column(enum_column(LawfulBasis, "share_basis"))
+    granted_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    granted_by: Mapped[User] = relationship(foreign_keys=[granted_by_id], lazy="selectin")
+
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+    def __repr__(self) -> str:
+        return f"<Share {self.id}>"
+
+
+class Note(Model):
+    """Append-only: a correction is a new note."""
+
+    __tablename__ = "note"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    referral_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    kind: Mapped[NoteKind] = mapped_column(enum_column(NoteKind, "note_kind"))
+    body: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    visibility: Mapped[NoteVisibility] = mapped_column(
+        enum_column(NoteVisibility, "note_visibility")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship(lazy="selectin")
+    organisation: Mapped[Organisation] = relationship(lazy="selectin")
+
+    def __repr__(self) -> str:
+        return f"<Note {self.id}>"
+
+
+class ReferenceCounter(Model):
+    """The last human reference number issued in a year. Incremented with an
+    UPDATE ... RETURNING, which locks the row until commit: two referrals
+    never get the same number."""
+
+    __tablename__ = "reference_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(Integer)
+
+
+class IdempotencyRecord(Model):
+    """The first answer to a POST made with an Idempotency-Key, per user."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+__all__ = [
+    "Child",
+    "ConsentStatus",
+    "IdempotencyRecord",
+    "LawfulBasis",
+    "Note",
+    "NoteKind",
+    "NoteVisibility",
+    "Outcome",
+    "ReferenceCounter",
+    "Referral",
+    "ReferralStatus",
+    "RiskFactor",
+    "RiskLevel",
+    "Share",
+    "StatusChange",
+]

@@ -1,0 +1,169 @@
+"""Case notes and shares with further agencies, on referrals the actor's
+organisation holds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from referral_app.extensions import db
+from referral_app.models import (
+    LawfulBasis,
+    Note,
+    NoteKind,
+    NoteVisibility,
+    Organisation,
+    Referral,
+    ReferralStatus,
+    Share,
+    StatusChange,
+    User,
+    utcnow,
+)
+from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from referral_app.services.scoping import Relation, relations, visible_notes
+
+# A note may be dated a little ahead to allow for clocks that disagree.
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_SHARE_DAYS = 366
+
+
+def list_notes(actor: User, referral: Referral) -> list[Note]:
+    """The notes of a held referral the actor may read, oldest first."""
+    return list(
+        db.session.scalars(
+            visible_notes(actor, referral).order_by(Note.occurred_at, Note.created_at, Note.id)
+        )
+    )
+
+
+def add_note(
+    actor: User,
+    referral: Referral,
+    *,
+    kind: NoteKind,
+    body: str,
+    visibility: NoteVisibility,
+    occurred_at: datetime | None = None,
+) -> Note:
+    """Append a note. Refuses a time in the future (Invalid)."""
+    now = utcnow()
+    occurred_at = occurred_at or now
+    if occurred_at > now + CLOCK_SKEW:
+        raise Invalid("A note records what happened.", {"occurred_at": ["Not in the future."]})
+    note = Note(
+        referral_id=referral.id,
+        author_id=actor.id,
+        organisation_id=actor.organisation_id,
+        kind=kind,
+        body=body,
+        visibility=visibility,
+        occurred_at=occurred_at,
+        created_at=now,
+    )
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+def history(referral: Referral) -> list[StatusChange]:
+    return list(
+        db.session.scalars(
+            select(StatusChange)
+            .where(StatusChange.referral_id == referral.id)
+            .order_by(StatusChange.at, StatusChange.id)
+        )
+    )
+
+
+def _may_manage_shares(actor: User, referral: Referral) -> bool:
+    """Managers of the referring or receiving agency decide who else sees a
+    referral; an agency that holds it through a share cannot pass it on."""
+    held_as = relations(actor, referral)
+    return "manager" in actor.roles and bool(held_as & {Relation.REFERRING, Relation.RECEIVING})
+
+
+def list_shares(actor: User, referral: Referral) -> list[Share]:
+    """All shares for the referring and receiving agencies; a shared agency
+    sees only its own."""
+    query = select(Share).where(Share.referral_id == referral.id)
+    if not relations(actor, referral) & {Relation.REFERRING, Relation.RECEIVING}:
+        query = query.where(Share.organisation_id == actor.organisation_id)
+    return list(db.session.scalars(query.order_by(Share.granted_at, Share.id)))
+
+
+def share(
+    actor: User,
+    referral: Referral,
+    *,
+    organisation_id: uuid.UUID,
+    purpose: str,
+    lawful_basis: LawfulBasis,
+    expires_at: datetime,
+) -> Share:
+    """Share a referral with a further agency until `expires_at`.
+
+    Refuses: an actor who is not a manager of the referring or receiving
+    agency (Forbidden); a draft (Conflict); an agency that is missing,
+    inactive, or already holds the referral, and an expiry in the past or
+    more than a year ahead (Invalid); a live share to the same agency
+    (Conflict)."""
+    if not _may_manage_shares(actor, referral):
+        raise Forbidden("Only a manager of the referring or receiving agency can share it.")
+    if referral.status is ReferralStatus.DRAFT:
+        raise Conflict("A draft cannot be shared: submit it first.")
+    now = utcnow()
+    errors: dict[str, list[str]] = {}
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None or not organisation.active:
+        errors["organisation_id"] = ["Choose an active agency."]
+    elif organisation.id in (referral.referring_organisation_id, referral.receiving_organisation_id):
+        errors["organisation_id"] = ["This agency already holds the referral."]
+    if expires_at <= now:
+        errors["expires_at"] = ["Must be in the future."]
+    elif expires_at > now + timedelta(days=MAX_SHARE_DAYS):
+        errors["expires_at"] = [f"At most {MAX_SHARE_DAYS} days ahead."]
+    if errors:
+        raise Invalid("The share is not valid.", errors)
+    live = db.session.scalar(
+        select(Share.id).where(
+            Share.referral_id == referral.id,
+            Share.organisation_id == organisation_id,
+            Share.revoked_at.is_(None),
+            Share.expires_at > now,
+        )
+    )
+    if live is not None:
+        raise Conflict("This agency already has a live share of the referral.")
+    grant = Share(
+        referral_id=referral.id,
+        organisation_id=organisation_id,
+        purpose=purpose,
+        lawful_basis=lawful_basis,
+        granted_by_id=actor.id,
+        granted_at=now,
+        expires_at=expires_at,
+    )
+    db.session.add(grant)
+    db.session.flush()
+    return grant
+
+
+def revoke_share(actor: User, referral: Referral, share_id: uuid.UUID) -> Share:
+    """Revoke a share now. Refuses an actor who may not manage shares
+    (Forbidden), an unknown share (NotFound) and one already revoked (Conflict)."""
+    if not _may_manage_shares(actor, referral):
+        raise Forbidden("Only a manager of the referring or receiving agency can revoke a share.")
+    grant = db.session.scalar(
+        select(Share).where(Share.id == share_id, Share.referral_id == referral.id)
+    )
+    if grant is None:
+        raise NotFound("No such share.")
+    if grant.revoked_at is not None:
+        raise Conflict("This share is already revoked.")
+    grant.revoked_at = utcnow()
+    grant.revoked_by_id = actor.id
+    db.session.flush()
+    return grant

@@ -1,0 +1,286 @@
+"""Creating, changing and finding referrals, always within what the actor's
+organisation holds (see services.scoping)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from referral_app.extensions import db
+from referral_app.models import (
+    Child,
+    IdempotencyRecord,
+    Organisation,
+    ReferenceCounter,
+    Referral,
+    ReferralStatus,
+    User,
+    utcnow,
+)
+from referral_app.services.errors import Conflict, Forbidden, Invalid
+from referral_app.services.scoping import (
+    Relation,
+    child_is_visible,
+    held_referrals,
+    live_share_exists,
+    relations,
+)
+
+CHILD_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "address", "postcode",
+                "school", "aliases")
+REFERRAL_FIELDS = ("reason", "risk_level", "risk_factors", "consent_status", "consent_notes",
+                   "lawful_basis")
+TERMINAL = frozenset({ReferralStatus.CLOSED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN})
+
+
+def next_reference() -> str:
+    """The next human reference of the year, e.g. R-2026-000123.
+
+    The counter row is incremented with UPDATE ... RETURNING, which holds its
+    lock until commit, so concurrent creators queue instead of colliding."""
+    year = utcnow().year
+    bump = (
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last_value=ReferenceCounter.last_value + 1)
+        .returning(ReferenceCounter.last_value)
+    )
+    value = db.session.execute(bump).scalar()
+    if value is None:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(ReferenceCounter).values(year=year, last_value=1))
+            value = 1
+        except IntegrityError:  # another request made this year's row first
+            value = db.session.execute(bump).scalar_one()
+    return f"R-{year}-{value:06d}"
+
+
+def _receiving_organisation(actor: User, organisation_id: uuid.UUID) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None or not organisation.active:
+        raise Invalid(
+            "Choose an active receiving agency.",
+            {"receiving_organisation_id": ["Choose an active agency."]},
+        )
+    if organisation.id == actor.organisation_id:
+        raise Invalid(
+            "A referral goes to another agency.",
+            {"receiving_organisation_id": ["Choose an agency other than your own."]},
+        )
+    return organisation
+
+
+def _visible_child(actor: User, child_id: uuid.UUID) -> Child:
+    child = db.session.scalar(
+        select(Child).where(Child.id == child_id, child_is_visible(actor.organisation_id))
+    )
+    if child is None:
+        # The same answer for a child that does not exist and one held elsewhere.
+        raise Invalid("Unknown child.", {"child_id": ["No child with this id is visible to you."]})
+    return child
+
+
+def create_referral(
+    actor: User,
+    *,
+    receiving_organisation_id: uuid.UUID,
+    child: dict[str, Any] | None = None,
+    child_id: uuid.UUID | None = None,
+    **fields: Any,
+) -> Referral:
+    """A draft referral from the actor's organisation about a new child
+    (`child`) or one the organisation can already see (`child_id`).
+
+    Refuses: both or neither of child and child_id, a child the actor cannot
+    see, and a receiving organisation that is missing, inactive or the
+    actor's own (Invalid)."""
+    if (child is None) == (child_id is None):
+        raise Invalid(
+            "Give the child's details or the id of a known child, not both.",
+            {"child": ["Give either child or child_id."]},
+        )
+    receiving = _receiving_organisation(actor, receiving_organisation_id)
+    if child_id is not None:
+        subject = _visible_child(actor, child_id)
+    else:
+        assert child is not None
+        subject = Child(created_by_organisation_id=actor.organisation_id, **child)
+        db.session.add(subject)
+    referral = Referral(
+        reference=next_reference(),
+        child=subject,
+        referring_organisation_id=actor.organisation_id,
+        referring_user_id=actor.id,
+        receiving_organisation=receiving,
+        status=ReferralStatus.DRAFT,
+        **{name: fields[name] for name in REFERRAL_FIELDS if name in fields},
+    )
+    if referral.risk_factors is None:
+        referral.risk_factors = []
+    _check_consent(referral)
+    db.session.add(referral)
+    db.session.flush()
+    return referral
+
+
+def editable_fields(actor: User, referral: Referral) -> frozenset[str]:
+    """What the actor may change now: the referring agency edits its referral
+    until it is triaged (the receiving agency only while it is a draft); the
+    receiving agency's manager or the assignee keeps the risk assessment up
+    to date while the referral is worked."""
+    held_as = relations(actor, referral)
+    if Relation.REFERRING in held_as and referral.status is ReferralStatus.DRAFT:
+        return frozenset({*REFERRAL_FIELDS, "receiving_organisation_id"})
+    if Relation.REFERRING in held_as and referral.status is ReferralStatus.SUBMITTED:
+        return frozenset(REFERRAL_FIELDS)
+    working = referral.status in (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS)
+    is_worker = "manager" in actor.roles or referral.assignee_id == actor.id
+    if Relation.RECEIVING in held_as and working and is_worker:
+        return frozenset({"risk_level", "risk_factors"})
+    return frozenset()
+
+
+def update_referral(actor: User, referral: Referral, changes: dict[str, Any]) -> list[str]:
+    """Change editable fields; returns the names of those that changed.
+
+    Refuses a closed, declined or withdrawn referral (Conflict) and fields the
+    actor may not change now (Forbidden)."""
+    if referral.status in TERMINAL:
+        raise Conflict(f"A {referral.status} referral cannot be changed.")
+    allowed = editable_fields(actor, referral)
+    refused = sorted(set(changes) - allowed)
+    if refused:
+        raise Forbidden("You cannot change these fields now: " + ", ".join(refused) + ".")
+    if "receiving_organisation_id" in changes:
+        changes["receiving_organisation"] = _receiving_organisation(
+            actor, changes.pop("receiving_organisation_id")
+        )
+    changed = []
+    for name, value in changes.items():
+        if getattr(referral, name) != value:
+            setattr(referral, name, value)
+            changed.append(name if name != "receiving_organisation" else name + "_id")
+    _check_consent(referral)
+    db.session.flush()
+    return changed
+
+
+def _check_consent(referral: Referral) -> None:
+    if str(referral.consent_status) == "not_sought" and not referral.consent_notes:
+        raise Invalid(
+            "Say why consent was not sought.",
+            {"consent_notes": ["Required when consent was not sought."]},
+        )
+
+
+@dataclass(frozen=True)
+class ReferralFilters:
+    status: ReferralStatus | None = None
+    risk_level: str | None = None
+    direction: str | None = None
+    assigned_to_me: bool = False
+    overdue: bool | None = None
+    q: str | None = None
+
+
+def search(actor: User, filters: ReferralFilters) -> Select[tuple[Referral]]:
+    """The held referrals matching the filters, newest first."""
+    now = utcnow()
+    org = actor.organisation_id
+    query = held_referrals(actor)
+    if filters.status is not None:
+        query = query.where(Referral.status == filters.status)
+    if filters.risk_level is not None:
+        query = query.where(Referral.risk_level == filters.risk_level)
+    if filters.direction == "incoming":
+        query = query.where(Referral.receiving_organisation_id == org)
+    elif filters.direction == "outgoing":
+        query = query.where(Referral.referring_organisation_id == org)
+    elif filters.direction == "shared":
+        query = query.where(live_share_exists(org, now))
+    if filters.assigned_to_me:
+        query = query.where(Referral.assignee_id == actor.id)
+    if filters.overdue is not None:
+        overdue = (Referral.status == ReferralStatus.SUBMITTED) & (Referral.triage_deadline < now)
+        query = query.where(overdue if filters.overdue else ~overdue)
+    if filters.q:
+        term = filters.q.strip()
+        like = f"%{_escape_like(term.lower())}%"
+        full_name = func.lower(Child.first_name + " " + Child.last_name)
+        query = query.join(Referral.child).where(
+            or_(
+                func.upper(Referral.reference) == term.upper(),
+                func.lower(Child.first_name).like(like, escape="\\"),
+                func.lower(Child.last_name).like(like, escape="\\"),
+                full_name.like(like, escape="\\"),
+            )
+        )
+    return query.order_by(Referral.created_at.desc(), Referral.id)
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Referral]
+    total: int
+
+
+def list_referrals(actor: User, filters: ReferralFilters, *, page: int, page_size: int) -> Page:
+    query = search(actor, filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.session.scalars(query.limit(page_size).offset((page - 1) * page_size)).unique()
+    return Page(items=list(items), total=total or 0)
+
+
+def fingerprint(body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def find_idempotent_response(
+    actor: User, key: str, request_fingerprint: str
+) -> IdempotencyRecord | None:
+    """The stored first answer for this key, or None if the key is new.
+    Refuses the same key with a different body (Invalid)."""
+    record = db.session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == key
+        )
+    )
+    if record is not None and record.request_fingerprint != request_fingerprint:
+        raise Invalid(
+            "This Idempotency-Key was used with a different request.",
+            {"Idempotency-Key": ["Already used with a different body."]},
+        )
+    return record
+
+
+def remember_response(
+    actor: User, key: str, request_fingerprint: str, status_code: int, body: Any
+) -> None:
+    """Store the first answer to a keyed request, in the request's transaction.
+    A concurrent request with the same key that got here first wins; this one
+    is refused (Conflict) and its changes roll back."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                IdempotencyRecord(
+                    user_id=actor.id,
+                    key=key,
+                    request_fingerprint=request_fingerprint,
+                    status_code=status_code,
+                    response_body=body,
+                )
+            )
+    except IntegrityError:
+        raise Conflict("A request with this Idempotency-Key is already being processed.") from None

@@ -1,0 +1,117 @@
+"""The query-scoping layer: what an organisation holds, written once.
+
+An organisation holds a referral when it is the referring organisation, the
+receiving organisation (once the referral is no longer a draft), or has a
+live share (not revoked, not expired). A child is visible to an organisation
+that holds any referral about the child. Every query for case data starts
+from these functions; anything outside them does not exist for the caller
+(404, and never a hint in a list, count or search).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+
+from referral_app.extensions import db
+from referral_app.models import (
+    Child,
+    Note,
+    NoteVisibility,
+    Referral,
+    ReferralStatus,
+    Share,
+    User,
+    utcnow,
+)
+from referral_app.services.errors import NotFound
+
+
+class Relation(enum.StrEnum):
+    """How an organisation comes to hold a referral."""
+
+    REFERRING = "referring"
+    RECEIVING = "receiving"
+    SHARED = "shared"
+
+
+def live_share_exists(organisation_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
+    return exists().where(
+        Share.referral_id == Referral.id,
+        Share.organisation_id == organisation_id,
+        Share.revoked_at.is_(None),
+        Share.expires_at > now,
+    )
+
+
+def holds(organisation_id: uuid.UUID, now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL condition: the organisation holds the referral row."""
+    now = now or utcnow()
+    return or_(
+        Referral.referring_organisation_id == organisation_id,
+        and_(
+            Referral.receiving_organisation_id == organisation_id,
+            Referral.status != ReferralStatus.DRAFT,
+        ),
+        live_share_exists(organisation_id, now),
+    )
+
+
+def held_referrals(actor: User) -> Select[tuple[Referral]]:
+    """Every referral the actor's organisation holds."""
+    return select(Referral).where(holds(actor.organisation_id))
+
+
+def get_held_referral(actor: User, referral_id: uuid.UUID) -> Referral:
+    """The referral, if the actor's organisation holds it; NotFound otherwise."""
+    referral = db.session.scalar(held_referrals(actor).where(Referral.id == referral_id))
+    if referral is None:
+        raise NotFound("No such referral.")
+    return referral
+
+
+def relations(actor: User, referral: Referral, now: datetime | None = None) -> set[Relation]:
+    """How the actor's organisation holds this referral (possibly several ways)."""
+    found: set[Relation] = set()
+    org = actor.organisation_id
+    if referral.referring_organisation_id == org:
+        found.add(Relation.REFERRING)
+    if referral.receiving_organisation_id == org and referral.status is not ReferralStatus.DRAFT:
+        found.add(Relation.RECEIVING)
+    has_share = db.session.scalar(
+        select(Referral.id).where(
+            Referral.id == referral.id, live_share_exists(org, now or utcnow())
+        )
+    )
+    if has_share is not None:
+        found.add(Relation.SHARED)
+    return found
+
+
+def visible_notes(actor: User, referral: Referral) -> Select[tuple[Note]]:
+    """Notes of a held referral: `shared` ones, and `internal` ones written by
+    the actor's own organisation."""
+    return select(Note).where(
+        Note.referral_id == referral.id,
+        or_(
+            Note.visibility == NoteVisibility.SHARED,
+            Note.organisation_id == actor.organisation_id,
+        ),
+    )
+
+
+def child_is_visible(organisation_id: uuid.UUID, now: datetime | None = None) -> ColumnElement[bool]:
+    return exists().where(Referral.child_id == Child.id, holds(organisation_id, now))
+
+
+def get_visible_child(actor: User, child_id: uuid.UUID) -> Child:
+    """The child, if the actor's organisation holds a referral about them."""
+    child = db.session.scalar(
+        select(Child).where(Child.id == child_id, child_is_visible(actor.organisation_id))
+    )
+    if child is None:
+        raise NotFound("No such child.")
+    return child
