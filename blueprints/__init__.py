@@ -15,11 +15,12 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import account as web_account
     from blueprints.web import auth as web_auth
     from blueprints.web import home as web_home
-    from referral_app.extensions import api, csrf
+    from referral_app.extensions import csrf
 
     for blueprint in (health.blp, web_auth.blp, web_home.blp, web_account.blp):
         app.register_blueprint(blueprint)
 
+    api = app.extensions["referral_api"]
     # The API authenticates with bearer tokens only and never reads cookies,
     # so a forged cross-site request carries no credentials: no CSRF token.
     for api_blueprint in (

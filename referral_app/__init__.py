@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.config.from_object(config_class)
     _apply_environment(app, config_class)
     app.config.update(overrides)
+    # flask-smorest writes into these options: each app gets its own copy.
+    app.config["API_SPEC_OPTIONS"] = copy.deepcopy(app.config["API_SPEC_OPTIONS"])
     config_class.check(app.config)
     url = _database_url(app, app.config.get("SQLALCHEMY_DATABASE_URI"))
     app.config["SQLALCHEMY_DATABASE_URI"] = url
@@ -68,13 +71,13 @@ def _init_extensions(app: Flask) -> None:
     # Order matters: the database first, then what uses it, then the API,
     # whose error handler ours must replace, then the guard.
     from referral_app import auth_guard, errors, models  # noqa: F401  (models registers tables)
-    from referral_app.extensions import api, csrf, db, login_manager, migrate
+    from referral_app.extensions import ReferralApi, csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    api.init_app(app)
+    app.extensions["referral_api"] = ReferralApi(app)
     errors.register_error_handlers(app)
     auth_guard.init_app(app)
 

@@ -37,12 +37,13 @@ csrf = CSRFProtect()
 
 
 class ReferralApi(Api):
-    """flask-smorest's Api, documenting our error shape instead of its own."""
+    """flask-smorest's Api, documenting our error shape instead of its own.
+
+    One per application (create_app makes it): an Api keeps its OpenAPI
+    document on itself, so sharing one between apps would mix their specs."""
 
     ERROR_SCHEMA = ErrorSchema
 
-
-api = ReferralApi()
 
 # Models subclass `Model`. For the type checker it is the typed declarative
 # base; at run time it is Flask-SQLAlchemy's model class built on that base.

@@ -92,9 +92,7 @@ class ReferralCreateSchema(ReferralFieldsSchema):
     def one_child(self, data: dict[str, Any], **_: Any) -> None:
         if ("child" in data) == ("child_id" in data):
             raise ma.ValidationError("Give either child or child_id.", "child")
-        if data.get("consent_status") is ConsentStatus.NOT_SOUGHT and not data.get(
-            "consent_notes"
-        ):
+        if data.get("consent_status") is ConsentStatus.NOT_SOUGHT and not data.get("consent_notes"):
             raise ma.ValidationError("Say why consent was not sought.", "consent_notes")
 
 

@@ -78,7 +78,7 @@ def referral_body(receiving: OrgInfo, **overrides: object) -> dict[str, object]:
         "lawful_basis": "public_task",
     }
     body.update(overrides)
-    return body
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def create(client: FlaskClient, actor: Actor, receiving: OrgInfo, **overrides: object) -> dict:

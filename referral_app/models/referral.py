@@ -128,9 +128,7 @@ class Referral(Model):
     referring_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
     referring_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     receiving_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
-    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("user_account.id"), index=True
-    )
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     status: Mapped[ReferralStatus] = mapped_column(
         enum_column(ReferralStatus, "referral_status"), default=ReferralStatus.DRAFT
     )

@@ -119,7 +119,10 @@ def share(
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None or not organisation.active:
         errors["organisation_id"] = ["Choose an active agency."]
-    elif organisation.id in (referral.referring_organisation_id, referral.receiving_organisation_id):
+    elif organisation.id in (
+        referral.referring_organisation_id,
+        referral.receiving_organisation_id,
+    ):
         errors["organisation_id"] = ["This agency already holds the referral."]
     if expires_at <= now:
         errors["expires_at"] = ["Must be in the future."]

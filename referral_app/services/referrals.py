@@ -32,10 +32,24 @@ from referral_app.services.scoping import (
     relations,
 )
 
-CHILD_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "address", "postcode",
-                "school", "aliases")
-REFERRAL_FIELDS = ("reason", "risk_level", "risk_factors", "consent_status", "consent_notes",
-                   "lawful_basis")
+CHILD_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "gender",
+    "address",
+    "postcode",
+    "school",
+    "aliases",
+)
+REFERRAL_FIELDS = (
+    "reason",
+    "risk_level",
+    "risk_factors",
+    "consent_status",
+    "consent_notes",
+    "lawful_basis",
+)
 TERMINAL = frozenset({ReferralStatus.CLOSED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN})
 
 

@@ -103,7 +103,9 @@ def visible_notes(actor: User, referral: Referral) -> Select[tuple[Note]]:
     )
 
 
-def child_is_visible(organisation_id: uuid.UUID, now: datetime | None = None) -> ColumnElement[bool]:
+def child_is_visible(
+    organisation_id: uuid.UUID, now: datetime | None = None
+) -> ColumnElement[bool]:
     return exists().where(Referral.child_id == Child.id, holds(organisation_id, now))
 
 

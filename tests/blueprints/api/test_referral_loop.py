@@ -23,7 +23,9 @@ def test_the_whole_loop(client, world):
     assert re.fullmatch(r"R-\d{4}-\d{6}", referral["reference"])
     assert referral["allowed_actions"] == ["submit", "withdraw"]
     # The draft is the police's alone.
-    assert client.get(f"/api/v1/referrals/{rid}", headers=world.yjs_manager.headers).status_code == 404
+    assert (
+        client.get(f"/api/v1/referrals/{rid}", headers=world.yjs_manager.headers).status_code == 404
+    )
     submitted = act(client, world.officer, rid, "submit")
     assert submitted.status_code == 200
     assert submitted.json["status"] == "submitted"
@@ -101,5 +103,8 @@ def test_shared_agency_sees_the_referral_and_shared_notes_only(client, world):
         f"/api/v1/referrals/{rid}/shares/{share['id']}", headers=world.yjs_manager.headers
     )
     assert revoked.status_code == 200
-    assert client.get(f"/api/v1/referrals/{rid}", headers=world.charity_worker.headers).status_code == 404
+    assert (
+        client.get(f"/api/v1/referrals/{rid}", headers=world.charity_worker.headers).status_code
+        == 404
+    )
     assert client.get("/api/v1/referrals", headers=world.charity_worker.headers).json == []
