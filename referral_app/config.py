@@ -107,6 +107,8 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     NAME = "testing"
     TESTING = True
+    # Tests see the 500 answer users would get (the error is still logged).
+    PROPAGATE_EXCEPTIONS = False
     SECRET_KEY = "testing-secret-key"  # noqa: S105 - tests only
     AUDIT_HMAC_KEY = "testing-audit-key"
     # The suite points this at a database of its own (TEST_DATABASE_URL).

@@ -81,3 +81,41 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     match = CSRF_PATTERN.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+@pytest.fixture
+def fresh_database_url(database_url: str, tmp_path) -> Iterator[str]:
+    """An empty database of the same kind as the suite's, for tests that need
+    real commits seen by other connections (concurrency, migrations)."""
+    if not database_url.startswith("postgresql"):
+        yield "sqlite:///" + str(tmp_path / "fresh.db")
+        return
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    name = f"{url.database}_fresh_{uuid.uuid4().hex[:8]}"
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def live_app(fresh_database_url: str) -> Iterator[Flask]:
+    """An app over a fresh, migrated database whose commits are real."""
+    live = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=fresh_database_url)
+    with live.app_context():
+        flask_migrate.upgrade()
+    yield live
+    with live.app_context():
+        db.session.remove()
+        db.engine.dispose()
