@@ -7,6 +7,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from blueprints import health
+    from blueprints.api import audit as api_audit
     from blueprints.api import auth as api_auth
     from blueprints.api import children as api_children
     from blueprints.api import organisations as api_organisations
@@ -29,6 +30,7 @@ def register_blueprints(app: Flask) -> None:
         api_users.blp,
         api_referrals.blp,
         api_children.blp,
+        api_audit.blp,
     ):
         csrf.exempt(api_blueprint)
         api.register_blueprint(api_blueprint, url_prefix="/api/v1")

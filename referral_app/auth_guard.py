@@ -14,9 +14,9 @@ from flask_login import current_user
 
 from referral_app import policy
 from referral_app.errors import error_response, wants_json
-from referral_app.extensions import db, login_manager
+from referral_app.extensions import login_manager
 from referral_app.models import SessionKind, User
-from referral_app.services import auth
+from referral_app.services import audit, auth
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 SESSION_KEY = "sid"
@@ -76,25 +76,14 @@ def guard() -> Response | None:
         return unauthenticated()
     permission = required_permission(current_app, endpoint, request.method)
     if permission is None or not policy.has_permission(current_user, permission):
+        audit.record_denial(
+            "access.denied",
+            current_user,
+            reason=f"{request.method} {request.path} needs {permission or 'a stated permission'}",
+        )
         return error_response(403)
     return None
 
 
-def commit_or_roll_back(response: Response) -> Response:
-    """The request boundary: one commit per request when it succeeded; a
-    rollback otherwise, unless the view asked to keep its changes (a failed
-    sign-in still counts against the account)."""
-    if response.status_code < 400 or g.get("keep_changes_on_error"):
-        db.session.commit()
-    else:
-        db.session.rollback()
-    return response
-
-
-def keep_changes_on_error() -> None:
-    g.keep_changes_on_error = True
-
-
 def init_app(app: Flask) -> None:
     app.before_request(guard)
-    app.after_request(commit_or_roll_back)

@@ -16,12 +16,13 @@ from marshmallow import ValidationError
 
 from referral_app.extensions import db
 from referral_app.models import OrganisationKind, Role
-from referral_app.services import demo, organisations, users
+from referral_app.services import audit, demo, organisations, users
 from referral_app.services.errors import ServiceError
 from schemas.organisation import OrganisationCreateSchema
 from schemas.user import UserCreateSchema
 
 orgs_cli = AppGroup("orgs", help="Manage organisations (agencies).")
+audit_cli = AppGroup("audit", help="The audit trail.")
 users_cli = AppGroup("users", help="Manage users.")
 
 
@@ -52,7 +53,7 @@ def create_org(code: str, name: str, kind: str) -> None:
     """Add an organisation."""
     with command_transaction():
         data = OrganisationCreateSchema().load({"code": code, "name": name, "kind": kind})
-        organisation = organisations.create_organisation(**data)
+        organisation = organisations.create_organisation(None, **data)
         click.echo(f"created organisation {organisation.code} ({organisation.id})")
 
 
@@ -126,7 +127,19 @@ def seed_demo() -> None:
         click.echo(f"  {demo_user.email:<32} {roles:<14} {demo_user.organisation_code}")
 
 
+@audit_cli.command("verify")
+def verify_audit() -> None:
+    """Recompute the audit hash chain; exit 1 when it is broken."""
+    result = audit.verify_for(None)
+    db.session.commit()
+    click.echo(f"checked {result.checked} events: " + ("ok" if result.ok else "BROKEN"))
+    if not result.ok:
+        click.echo(f"first bad seq: {result.first_bad_seq}", err=True)
+        sys.exit(1)
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(audit_cli)
     app.cli.add_command(orgs_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)

@@ -12,6 +12,10 @@ class ConfigurationError(RuntimeError):
     """Raised when the application cannot start safely with the given settings."""
 
 
+# Settings the environment supplies under another name.
+ENVIRONMENT_NAMES = {"SQLALCHEMY_DATABASE_URI": "DATABASE_URL"}
+
+
 class Config:
     NAME: ClassVar[str] = "base"
 
@@ -89,7 +93,11 @@ class Config:
     @classmethod
     def check(cls, settings: dict[str, Any]) -> None:
         """Refuse to start when a required setting is missing, naming each one."""
-        missing = [name for name in cls.REQUIRED_SETTINGS if not settings.get(name)]
+        missing = [
+            ENVIRONMENT_NAMES.get(name, name)
+            for name in cls.REQUIRED_SETTINGS
+            if not settings.get(name)
+        ]
         if missing:
             raise ConfigurationError(
                 f"{cls.NAME} configuration refuses to start: missing " + ", ".join(missing)

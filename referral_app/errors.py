@@ -7,11 +7,13 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from referral_app.services import audit
 from referral_app.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -122,6 +124,13 @@ def _is_default(error: HTTPException) -> bool:
 
 
 def handle_service_error(error: ServiceError) -> Response:
+    if error.status in (403, 404):
+        # Refusals are audited, including the 404s that hide other agencies' records.
+        audit.record_denial(
+            "access.denied" if error.status == 403 else "access.not_found",
+            current_user._get_current_object() if current_user.is_authenticated else None,
+            reason=f"{request.method} {request.path}",
+        )
     return error_response(error.status, error.message, code=error.code, errors=error.errors)
 
 

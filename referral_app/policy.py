@@ -33,6 +33,8 @@ class Permission(enum.StrEnum):
     REFERRALS_TRANSITION = "referrals:transition"
     NOTES_CREATE = "notes:create"
     SHARES_MANAGE = "shares:manage"
+    ACCESS_LOG_READ = "referrals:access-log"
+    AUDIT_READ = "audit:read"
 
 
 _EVERYONE = frozenset({Permission.ACCOUNT_SELF, Permission.ORGANISATIONS_READ})
@@ -51,11 +53,16 @@ CASE_ROLES = frozenset({Role.REFERRER, Role.CASEWORKER, Role.MANAGER})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.REFERRER: _CASE_WORK,
     Role.CASEWORKER: _CASE_WORK,
-    Role.MANAGER: _CASE_WORK | {Permission.SHARES_MANAGE},
+    Role.MANAGER: _CASE_WORK | {Permission.SHARES_MANAGE, Permission.ACCESS_LOG_READ},
     Role.ORG_ADMIN: _EVERYONE | {Permission.USERS_READ, Permission.USERS_MANAGE},
-    Role.AUDITOR: _EVERYONE,
+    Role.AUDITOR: _EVERYONE | {Permission.AUDIT_READ, Permission.ACCESS_LOG_READ},
     Role.SYSTEM_ADMIN: _EVERYONE
-    | {Permission.USERS_READ, Permission.USERS_MANAGE, Permission.ORGANISATIONS_MANAGE},
+    | {
+        Permission.USERS_READ,
+        Permission.USERS_MANAGE,
+        Permission.ORGANISATIONS_MANAGE,
+        Permission.AUDIT_READ,
+    },
 }
 
 # Roles each administrator may grant. A system admin runs the directory and

@@ -45,7 +45,7 @@ class Factory:
         n = next(_sequence)
         with self.app.app_context():
             organisation = organisations.create_organisation(
-                code=code or f"agency-{n}", name=f"Agency {n}", kind=kind
+                None, code=code or f"agency-{n}", name=f"Agency {n}", kind=kind
             )
             db.session.commit()
             return OrgInfo(organisation.id, organisation.code, organisation.name)

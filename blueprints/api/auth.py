@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
-from referral_app.auth_guard import keep_changes_on_error
+from referral_app.boundary import keep_changes_on_error
 from referral_app.models import SessionKind, User
 from referral_app.policy import Permission, requires
 from referral_app.services import auth

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
 from referral_app.models import Child
 from referral_app.policy import Permission, requires
-from referral_app.services.scoping import get_visible_child
+from referral_app.services import referrals
 from schemas.referral import ChildSchema
 
 blp = Blueprint("children", __name__, description="Children who are the subject of referrals.")
@@ -24,4 +24,4 @@ class ChildDetail(MethodView):
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
     def get(self, child_id: uuid.UUID) -> Child:
         """A child the caller's agency holds a referral about."""
-        return get_visible_child(current_user, child_id)
+        return referrals.read_child(current_user, child_id)

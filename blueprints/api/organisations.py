@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
+from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
@@ -37,4 +38,4 @@ class Organisations(MethodView):
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 409, 413, 415)
     def post(self, data: dict[str, Any]) -> Organisation:
         """Add an agency (system admins)."""
-        return organisations.create_organisation(**data)
+        return organisations.create_organisation(current_user, **data)

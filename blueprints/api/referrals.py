@@ -14,9 +14,10 @@ from flask_smorest.pagination import PaginationParameters
 from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
 from referral_app.models import Note, Referral, Share, StatusChange
 from referral_app.policy import Permission, requires
-from referral_app.services import casework, lifecycle, referrals
+from referral_app.services import audit, casework, lifecycle, referrals
 from referral_app.services.errors import Invalid
 from referral_app.services.scoping import get_held_referral
+from schemas.audit import AccessLogEntrySchema
 from schemas.referral import (
     NoteCreateSchema,
     NoteSchema,
@@ -115,7 +116,7 @@ class ReferralDetail(MethodView):
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
     def get(self, referral_id: uuid.UUID) -> Referral:
         """One referral, with the actions the caller may take. Sends an ETag."""
-        referral = get_held_referral(current_user, referral_id)
+        referral = referrals.read_referral(current_user, referral_id)
         blp.set_etag(etag_data(referral))
         return referral
 
@@ -161,7 +162,7 @@ class History(MethodView):
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
     def get(self, referral_id: uuid.UUID) -> list[StatusChange]:
         """The referral's status changes, oldest first."""
-        return casework.history(get_held_referral(current_user, referral_id))
+        return casework.history(current_user, get_held_referral(current_user, referral_id))
 
 
 @blp.route("/referrals/<uuid:referral_id>/notes")
@@ -181,6 +182,17 @@ class Notes(MethodView):
         """Add a note (append-only: correct a note with another note)."""
         referral = get_held_referral(current_user, referral_id)
         return casework.add_note(current_user, referral, **data)
+
+
+@blp.route("/referrals/<uuid:referral_id>/access-log")
+class AccessLog(MethodView):
+    @requires(Permission.ACCESS_LOG_READ)
+    @blp.response(200, AccessLogEntrySchema(many=True))
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
+    def get(self, referral_id: uuid.UUID) -> list[audit.AccessLogEntry]:
+        """Who read or changed the referral, when and from which agency
+        (managers and auditors of an agency that holds it)."""
+        return audit.access_log(current_user, referral_id)
 
 
 @blp.route("/referrals/<uuid:referral_id>/shares")

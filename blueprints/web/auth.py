@@ -6,7 +6,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from werkzeug.wrappers import Response
 
 from blueprints.web import load_form, safe_next
-from referral_app.auth_guard import SESSION_KEY, keep_changes_on_error
+from referral_app.auth_guard import SESSION_KEY
+from referral_app.boundary import keep_changes_on_error
 from referral_app.models import SessionKind, User
 from referral_app.policy import Permission, requires
 from referral_app.services import auth

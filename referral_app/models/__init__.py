@@ -1,5 +1,6 @@
 """The tables. Importing this package registers every model on the metadata."""
 
+from referral_app.models.audit import AuditEvent
 from referral_app.models.organisation import Organisation, OrganisationKind
 from referral_app.models.referral import (
     Child,
@@ -22,6 +23,7 @@ from referral_app.models.types import UTCDateTime, utcnow
 from referral_app.models.user import AuthSession, Role, SessionKind, User, UserRole
 
 __all__ = [
+    "AuditEvent",
     "Child",
     "ConsentStatus",
     "IdempotencyRecord",

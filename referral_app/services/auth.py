@@ -17,10 +17,12 @@ from sqlalchemy import select
 
 from referral_app.extensions import db
 from referral_app.models import AuthSession, SessionKind, User, utcnow
+from referral_app.services import audit
 from referral_app.services.credentials import verify_password, verify_totp
 from referral_app.services.errors import AuthenticationFailed
 from referral_app.services.users import normalise_email
 
+FAILED = "Email, password or security code is not right."
 TOKEN_PREFIX = "rfl_"  # noqa: S105 - marks our tokens for secret scanners
 
 
@@ -44,15 +46,31 @@ def authenticate(email: str, password: str, otp: str | None) -> User:
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     password_ok = verify_password(user, password)
     if user is None:
-        raise AuthenticationFailed("Email, password or security code is not right.")
+        audit.record("auth.login_failed", None, record_type="user", reason="unknown account")
+        raise AuthenticationFailed(FAILED)
     locked = user.locked_until is not None and user.locked_until > utcnow()
-    if locked or not password_ok or not verify_totp(user, otp) or not user.is_active:
+    refusal = (
+        "account locked"
+        if locked
+        else "wrong password"
+        if not password_ok
+        else "missing, wrong or reused security code"
+        if not verify_totp(user, otp)
+        else "account or organisation disabled"
+        if not user.is_active
+        else None
+    )
+    if refusal is not None:
         if not locked:
             _record_failure(user)
-        raise AuthenticationFailed("Email, password or security code is not right.")
+        audit.record(
+            "auth.login_failed", None, record_type="user", record_id=user.id, reason=refusal
+        )
+        raise AuthenticationFailed(FAILED)
     user.failed_login_count = 0
     user.locked_until = None
     user.last_login_at = utcnow()
+    audit.record("auth.login", user, record_type="user", record_id=user.id)
     return user
 
 
@@ -86,6 +104,12 @@ def start_session(user: User, kind: SessionKind) -> IssuedSecret:
     )
     db.session.add(auth_session)
     db.session.flush()
+    audit.record(
+        "auth.token_created" if kind is SessionKind.API_TOKEN else "auth.session_started",
+        user,
+        record_type="auth_session",
+        record_id=auth_session.id,
+    )
     return IssuedSecret(secret=secret, session=auth_session)
 
 
@@ -115,3 +139,9 @@ def end_session(auth_session: AuthSession) -> None:
     """Revoke one session or token."""
     if auth_session.revoked_at is None:
         auth_session.revoked_at = utcnow()
+        audit.record(
+            "auth.logout" if auth_session.kind is SessionKind.BROWSER else "auth.token_revoked",
+            auth_session.user,
+            record_type="auth_session",
+            record_id=auth_session.id,
+        )

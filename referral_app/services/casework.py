@@ -22,6 +22,7 @@ from referral_app.models import (
     User,
     utcnow,
 )
+from referral_app.services import audit
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from referral_app.services.scoping import Relation, relations, visible_notes
 
@@ -32,11 +33,19 @@ MAX_SHARE_DAYS = 366
 
 def list_notes(actor: User, referral: Referral) -> list[Note]:
     """The notes of a held referral the actor may read, oldest first."""
-    return list(
+    notes = list(
         db.session.scalars(
             visible_notes(actor, referral).order_by(Note.occurred_at, Note.created_at, Note.id)
         )
     )
+    audit.record(
+        "referral.notes_read",
+        actor,
+        record_type="referral",
+        record_id=referral.id,
+        record_ids=[note.id for note in notes],
+    )
+    return notes
 
 
 def add_note(
@@ -65,17 +74,28 @@ def add_note(
     )
     db.session.add(note)
     db.session.flush()
+    audit.record(
+        "referral.note_added",
+        actor,
+        record_type="referral",
+        record_id=referral.id,
+        record_ids=[note.id],
+        fields=["kind", "body", "visibility", "occurred_at"],
+    )
     return note
 
 
-def history(referral: Referral) -> list[StatusChange]:
-    return list(
+def history(actor: User, referral: Referral) -> list[StatusChange]:
+    """The status changes of a held referral, oldest first."""
+    changes = list(
         db.session.scalars(
             select(StatusChange)
             .where(StatusChange.referral_id == referral.id)
             .order_by(StatusChange.at, StatusChange.id)
         )
     )
+    audit.record("referral.history_read", actor, record_type="referral", record_id=referral.id)
+    return changes
 
 
 def _may_manage_shares(actor: User, referral: Referral) -> bool:
@@ -91,7 +111,15 @@ def list_shares(actor: User, referral: Referral) -> list[Share]:
     query = select(Share).where(Share.referral_id == referral.id)
     if not relations(actor, referral) & {Relation.REFERRING, Relation.RECEIVING}:
         query = query.where(Share.organisation_id == actor.organisation_id)
-    return list(db.session.scalars(query.order_by(Share.granted_at, Share.id)))
+    shares = list(db.session.scalars(query.order_by(Share.granted_at, Share.id)))
+    audit.record(
+        "referral.shares_read",
+        actor,
+        record_type="referral",
+        record_id=referral.id,
+        record_ids=[grant.id for grant in shares],
+    )
+    return shares
 
 
 def share(
@@ -151,6 +179,16 @@ def share(
     )
     db.session.add(grant)
     db.session.flush()
+    # A disclosure: the recipient agency is named.
+    audit.record(
+        "referral.shared",
+        actor,
+        record_type="referral",
+        record_id=referral.id,
+        record_ids=[grant.id],
+        recipient_organisation_id=organisation_id,
+        fields=["organisation_id", "purpose", "lawful_basis", "expires_at"],
+    )
     return grant
 
 
@@ -169,4 +207,13 @@ def revoke_share(actor: User, referral: Referral, share_id: uuid.UUID) -> Share:
     grant.revoked_at = utcnow()
     grant.revoked_by_id = actor.id
     db.session.flush()
+    audit.record(
+        "referral.share_revoked",
+        actor,
+        record_type="referral",
+        record_id=referral.id,
+        record_ids=[grant.id],
+        recipient_organisation_id=grant.organisation_id,
+        fields=["revoked_at"],
+    )
     return grant

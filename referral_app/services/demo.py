@@ -52,7 +52,7 @@ def seed_demo() -> list[DemoUser]:
     for code, name, kind in DEMO_ORGANISATIONS:
         existing = db.session.scalar(select(Organisation).where(Organisation.code == code))
         by_code[code] = existing or organisations.create_organisation(
-            code=code, name=name, kind=kind
+            None, code=code, name=name, kind=kind
         )
     for demo in DEMO_USERS:
         if db.session.scalar(select(User.id).where(User.email == demo.email)) is None:

@@ -31,6 +31,7 @@ from referral_app.models import (
     utcnow,
 )
 from referral_app.policy import CASE_ROLES
+from referral_app.services import audit
 from referral_app.services.errors import Conflict, Forbidden, Invalid
 from referral_app.services.scoping import Relation, relations
 
@@ -212,6 +213,16 @@ def transition(
     )
     db.session.add(change)
     db.session.flush()
+    audit.record(
+        f"referral.{action}",
+        actor,
+        record_type="referral",
+        record_id=referral.id,
+        fields=[
+            "status",
+            *(name for name, value in (("outcome", outcome), ("assignee", assignee_id)) if value),
+        ],
+    )
     return change
 
 

@@ -7,7 +7,8 @@ import uuid
 from sqlalchemy import func, select
 
 from referral_app.extensions import db
-from referral_app.models import Organisation, OrganisationKind
+from referral_app.models import Organisation, OrganisationKind, User
+from referral_app.services import audit
 from referral_app.services.errors import Conflict, NotFound
 
 
@@ -38,7 +39,9 @@ def get_organisation_by_code(code: str) -> Organisation:
     return organisation
 
 
-def create_organisation(*, code: str, name: str, kind: OrganisationKind) -> Organisation:
+def create_organisation(
+    actor: User | None, *, code: str, name: str, kind: OrganisationKind
+) -> Organisation:
     """Add an agency. Refuses a code already in use (Conflict)."""
     if db.session.scalar(select(Organisation.id).where(Organisation.code == code)):
         raise Conflict(
@@ -47,4 +50,11 @@ def create_organisation(*, code: str, name: str, kind: OrganisationKind) -> Orga
     organisation = Organisation(code=code, name=name, kind=kind, active=True)
     db.session.add(organisation)
     db.session.flush()
+    audit.record(
+        "organisation.create",
+        actor,
+        record_type="organisation",
+        record_id=organisation.id,
+        fields=["code", "name", "kind"],
+    )
     return organisation

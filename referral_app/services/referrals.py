@@ -23,10 +23,13 @@ from referral_app.models import (
     User,
     utcnow,
 )
+from referral_app.services import audit
 from referral_app.services.errors import Conflict, Forbidden, Invalid
 from referral_app.services.scoping import (
     Relation,
     child_is_visible,
+    get_held_referral,
+    get_visible_child,
     held_referrals,
     live_share_exists,
     relations,
@@ -127,6 +130,8 @@ def create_referral(
         assert child is not None
         subject = Child(created_by_organisation_id=actor.organisation_id, **child)
         db.session.add(subject)
+        db.session.flush()
+        audit.record("child.create", actor, record_type="child", record_id=subject.id, fields=child)
     referral = Referral(
         reference=next_reference(),
         child=subject,
@@ -141,7 +146,29 @@ def create_referral(
     _check_consent(referral)
     db.session.add(referral)
     db.session.flush()
+    audit.record(
+        "referral.create",
+        actor,
+        record_type="referral",
+        record_id=referral.id,
+        fields=["child", "receiving_organisation_id", *fields],
+        recipient_organisation_id=receiving.id,
+    )
     return referral
+
+
+def read_referral(actor: User, referral_id: uuid.UUID) -> Referral:
+    """A held referral, its read recorded in the audit trail."""
+    referral = get_held_referral(actor, referral_id)
+    audit.record("referral.read", actor, record_type="referral", record_id=referral.id)
+    return referral
+
+
+def read_child(actor: User, child_id: uuid.UUID) -> Child:
+    """A visible child, its read recorded in the audit trail."""
+    child = get_visible_child(actor, child_id)
+    audit.record("child.read", actor, record_type="child", record_id=child.id)
+    return child
 
 
 def editable_fields(actor: User, referral: Referral) -> frozenset[str]:
@@ -183,6 +210,10 @@ def update_referral(actor: User, referral: Referral, changes: dict[str, Any]) ->
             changed.append(name if name != "receiving_organisation" else name + "_id")
     _check_consent(referral)
     db.session.flush()
+    if changed:
+        audit.record(
+            "referral.update", actor, record_type="referral", record_id=referral.id, fields=changed
+        )
     return changed
 
 
@@ -252,8 +283,15 @@ class Page:
 def list_referrals(actor: User, filters: ReferralFilters, *, page: int, page_size: int) -> Page:
     query = search(actor, filters)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.scalars(query.limit(page_size).offset((page - 1) * page_size)).unique()
-    return Page(items=list(items), total=total or 0)
+    items = list(db.session.scalars(query.limit(page_size).offset((page - 1) * page_size)).unique())
+    audit.record(
+        "referral.search" if filters.q else "referral.list",
+        actor,
+        record_type="referral",
+        record_ids=[referral.id for referral in items],
+        fields=[name for name, value in filters.__dict__.items() if value],
+    )
+    return Page(items=items, total=total or 0)
 
 
 def fingerprint(body: Any) -> str:
@@ -275,6 +313,13 @@ def find_idempotent_response(
         raise Invalid(
             "This Idempotency-Key was used with a different request.",
             {"Idempotency-Key": ["Already used with a different body."]},
+        )
+    if record is not None:
+        audit.record(
+            "referral.create_replayed",
+            actor,
+            record_type="referral",
+            record_id=record.response_body.get("id"),
         )
     return record
 

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 from referral_app import policy
 from referral_app.extensions import db
 from referral_app.models import Organisation, Role, User
-from referral_app.services import credentials
+from referral_app.services import audit, credentials
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 
@@ -101,6 +101,14 @@ def create_user(
     user.set_roles(roles)
     db.session.add(user)
     db.session.flush()
+    audit.record(
+        "user.create",
+        actor,
+        record_type="user",
+        record_id=user.id,
+        fields=["email", "full_name", "organisation", "roles", "password"]
+        + (["totp_secret"] if totp_secret else []),
+    )
     return user
 
 
@@ -137,6 +145,8 @@ def update_user(
             end_sessions(user)
         changed.append("active")
     db.session.flush()
+    if changed:
+        audit.record("user.update", actor, record_type="user", record_id=user.id, fields=changed)
     return changed
 
 
@@ -158,3 +168,6 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     user.password_hash = credentials.hash_password(new_password)
     end_sessions(user)
     db.session.flush()
+    audit.record(
+        "user.password_changed", user, record_type="user", record_id=user.id, fields=["password"]
+    )

@@ -44,9 +44,7 @@ def test_concurrent_patches_with_the_same_etag(live_app):
         assert final["version"] == referral["version"] + round_number + 1
 
 
-def test_both_pass_the_etag_check_and_the_version_column_still_refuses_one(
-    live_app, monkeypatch
-):
+def test_both_pass_the_etag_check_and_the_version_column_still_refuses_one(live_app, monkeypatch):
     """The hard interleaving: both requests read version N and pass the ETag
     check before either writes (forced by a pause). The UPDATE ... WHERE
     version = N of the slower one then matches no row: 412, not a lost update.

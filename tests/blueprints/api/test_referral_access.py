@@ -21,6 +21,7 @@ ROUTES = [
     ("PATCH", "/api/v1/referrals/{rid}", {"reason": "Changed by someone."}),
     ("POST", "/api/v1/referrals/{rid}/transitions", {"action": "reopen", "reason": "x"}),
     ("GET", "/api/v1/referrals/{rid}/history", None),
+    ("GET", "/api/v1/referrals/{rid}/access-log", None),
     ("GET", "/api/v1/referrals/{rid}/notes", None),
     ("POST", "/api/v1/referrals/{rid}/notes", {"body": "Hello", "visibility": "shared"}),
     ("GET", "/api/v1/referrals/{rid}/shares", None),
@@ -181,7 +182,7 @@ def test_shared_agency_sees_the_referral_shared_notes_and_its_own_share_only(cli
     assert patch.status_code == 403
     reshare = client.post(
         f"/api/v1/referrals/{rid}/shares",
-        json=fill(ROUTES[7][2], case),
+        json=fill(ROUTES[8][2], case),
         headers=world.charity_manager.headers,
     )
     assert reshare.status_code == 403

@@ -49,7 +49,10 @@ BAD_CREATES = [
     ({"lawful_basis": "because"}, "lawful_basis"),
     ({"reason": "x" * 5001}, "reason"),
     ({"receiving_organisation_id": "nope"}, "receiving_organisation_id"),
-    ({"receiving_organisation_id": "00000000-0000-4000-8000-000000000000"}, "receiving_organisation_id"),
+    (
+        {"receiving_organisation_id": "00000000-0000-4000-8000-000000000000"},
+        "receiving_organisation_id",
+    ),
     ({"child": None}, "child"),
     ({"child_id": "00000000-0000-4000-8000-000000000000"}, "child"),
     ({"child": {"first_name": "A", "last_name": "B", "date_of_birth": future()}}, "child"),
@@ -61,7 +64,14 @@ BAD_CREATES = [
         "child",
     ),
     (
-        {"child": {"first_name": "A", "last_name": "B", "date_of_birth": "2012-01-01", "postcode": "NOPE"}},
+        {
+            "child": {
+                "first_name": "A",
+                "last_name": "B",
+                "date_of_birth": "2012-01-01",
+                "postcode": "NOPE",
+            }
+        },
         "child",
     ),
 ]
@@ -112,7 +122,12 @@ def write_routes(case, world):
         ("POST", f"/api/v1/referrals/{rid}/transitions", {"action": "close", "x": 1}, "x"),
         ("POST", f"/api/v1/referrals/{rid}/notes", {"body": ""}, "body"),
         ("POST", f"/api/v1/referrals/{rid}/notes", {"body": "x", "kind": "gossip"}, "kind"),
-        ("POST", f"/api/v1/referrals/{rid}/notes", {"body": "x", "visibility": "all"}, "visibility"),
+        (
+            "POST",
+            f"/api/v1/referrals/{rid}/notes",
+            {"body": "x", "visibility": "all"},
+            "visibility",
+        ),
         (
             "POST",
             f"/api/v1/referrals/{rid}/notes",
@@ -220,15 +235,19 @@ def test_patch_rules_follow_the_status_and_the_side(client, world):
         etag = client.get(url, headers=world.officer.headers).headers["ETag"]
         return client.patch(url, json=body, headers={**actor.headers, "If-Match": etag})
 
-    assert patch(world.officer, {"receiving_organisation_id": str(world.charity.id)}).status_code == 200
+    assert (
+        patch(world.officer, {"receiving_organisation_id": str(world.charity.id)}).status_code
+        == 200
+    )
     assert patch(world.officer, {"receiving_organisation_id": str(world.yjs.id)}).status_code == 200
     advance(client, world, case["id"], "submitted")
     # Once submitted, the receiver is fixed, but the referrer may still correct the details.
-    assert patch(world.officer, {"receiving_organisation_id": str(world.charity.id)}).status_code == 403
-    assert patch(world.officer, {"risk_level": "medium"}).status_code == 200
-    client.post(
-        f"{url}/transitions", json={"action": "accept"}, headers=world.yjs_manager.headers
+    assert (
+        patch(world.officer, {"receiving_organisation_id": str(world.charity.id)}).status_code
+        == 403
     )
+    assert patch(world.officer, {"risk_level": "medium"}).status_code == 200
+    client.post(f"{url}/transitions", json={"action": "accept"}, headers=world.yjs_manager.headers)
     assert patch(world.officer, {"reason": "Too late"}).status_code == 403
     assert patch(world.yjs_manager, {"risk_level": "high"}).status_code == 200
     assert patch(world.yjs_manager, {"reason": "Not theirs"}).status_code == 403

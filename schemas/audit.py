@@ -1,0 +1,49 @@
+import marshmallow as ma
+
+from schemas.common import InputSchema, OutputSchema
+from schemas.referral import OrganisationSummarySchema, PersonSchema
+
+
+class AuditEventSchema(OutputSchema):
+    seq = ma.fields.Integer()
+    occurred_at = ma.fields.AwareDateTime()
+    request_id = ma.fields.String(allow_none=True)
+    actor_user_id = ma.fields.UUID(allow_none=True)
+    actor_organisation_id = ma.fields.UUID(allow_none=True)
+    actor_role = ma.fields.String(allow_none=True)
+    action = ma.fields.String()
+    record_type = ma.fields.String(allow_none=True)
+    record_id = ma.fields.String(allow_none=True)
+    record_ids = ma.fields.List(ma.fields.String(), allow_none=True)
+    fields = ma.fields.List(ma.fields.String(), allow_none=True)
+    recipient_organisation_id = ma.fields.UUID(allow_none=True)
+    reason = ma.fields.String(allow_none=True)
+    outcome = ma.fields.String()
+    client_ip = ma.fields.String(allow_none=True)
+    prev_hash = ma.fields.String()
+    hash = ma.fields.String()
+
+
+class AuditEventQuerySchema(InputSchema):
+    actor = ma.fields.UUID(metadata={"description": "Actor user id."})
+    organisation = ma.fields.UUID(metadata={"description": "Actor organisation id."})
+    action = ma.fields.String(validate=ma.validate.Length(max=64))
+    record_type = ma.fields.String(validate=ma.validate.Length(max=32))
+    record = ma.fields.String(validate=ma.validate.Length(max=64))
+    since = ma.fields.AwareDateTime()
+    until = ma.fields.AwareDateTime()
+
+
+class VerificationSchema(OutputSchema):
+    ok = ma.fields.Boolean()
+    checked = ma.fields.Integer()
+    first_bad_seq = ma.fields.Integer(allow_none=True)
+
+
+class AccessLogEntrySchema(OutputSchema):
+    seq = ma.fields.Integer()
+    occurred_at = ma.fields.AwareDateTime()
+    action = ma.fields.String()
+    outcome = ma.fields.String()
+    actor = ma.fields.Nested(PersonSchema, allow_none=True)
+    actor_organisation = ma.fields.Nested(OrganisationSummarySchema, allow_none=True)
