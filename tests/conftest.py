@@ -119,3 +119,43 @@ def live_app(fresh_database_url: str) -> Iterator[Flask]:
     with live.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _postgres_admin_url() -> str:
+    return os.environ.get(
+        "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for tests that need PostgreSQL itself,
+    whatever database the rest of the suite runs on. Skipped when the server
+    is unreachable, except under CI=true, where that is a failure."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = _postgres_admin_url()
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as connection:
+            name = f"referral_pg_{uuid.uuid4().hex[:10]}"
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is needed and unreachable under CI: {error}")
+        pytest.skip(f"PostgreSQL unreachable: {error}")
+    url = make_url(admin).set(drivername="postgresql+psycopg", database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrated_app(url: str) -> Flask:
+    live = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
+    with live.app_context():
+        flask_migrate.upgrade()
+    return live

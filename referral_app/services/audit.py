@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -187,12 +187,6 @@ class Verification:
     first_bad_seq: int | None
 
 
-def _rows(session: Session) -> Iterator[AuditEvent]:
-    yield from session.scalars(
-        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000)
-    )
-
-
 def verify(session: Session) -> Verification:
     """Recompute the chain: each seq follows the last with no gap, each
     prev_hash is the hash before it, each hash is the HMAC of its row.
@@ -202,16 +196,22 @@ def verify(session: Session) -> Verification:
     expected_seq = 1
     prev_hash = GENESIS_HASH
     checked = 0
-    for row in _rows(session):
-        checked += 1
-        if (
-            row.seq != expected_seq
-            or row.prev_hash != prev_hash
-            or not hmac.compare_digest(row.hash, chain_hash(row, prev_hash, key))
-        ):
-            return Verification(ok=False, checked=checked, first_bad_seq=expected_seq)
-        prev_hash = row.hash
-        expected_seq += 1
+    # Streamed in batches (a server-side cursor on PostgreSQL), closed even
+    # when verification stops early.
+    rows = session.scalars(
+        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000)
+    )
+    with rows:
+        for row in rows:
+            checked += 1
+            if (
+                row.seq != expected_seq
+                or row.prev_hash != prev_hash
+                or not hmac.compare_digest(row.hash, chain_hash(row, prev_hash, key))
+            ):
+                return Verification(ok=False, checked=checked, first_bad_seq=expected_seq)
+            prev_hash = row.hash
+            expected_seq += 1
     return Verification(ok=True, checked=checked, first_bad_seq=None)
 
 
