@@ -15,7 +15,13 @@ class AuditEventSchema(OutputSchema):
     record_type = ma.fields.String(allow_none=True)
     record_id = ma.fields.String(allow_none=True)
     record_ids = ma.fields.List(ma.fields.String(), allow_none=True)
-    fields = ma.fields.List(ma.fields.String(), allow_none=True)
+    changed_fields = ma.fields.List(
+        ma.fields.String(),
+        allow_none=True,
+        attribute="fields",
+        data_key="fields",
+        metadata={"description": "Names of the fields involved, never their values."},
+    )
     recipient_organisation_id = ma.fields.UUID(allow_none=True)
     reason = ma.fields.String(allow_none=True)
     outcome = ma.fields.String()

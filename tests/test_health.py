@@ -18,6 +18,16 @@ from referral_app.extensions import db
 UNREACHABLE_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _close_shared_connections(app: Flask) -> Iterator[None]:
+    """Close the shared app's pooled connections when this module is done: the
+    session fixture never disposes its engine, and psycopg warns (an error
+    under filterwarnings=error) about connections still open at exit."""
+    yield
+    with app.app_context():
+        db.engine.dispose()
+
+
 @pytest.fixture
 def unreachable_app() -> Iterator[Flask]:
     """An app whose database cannot be reached at all."""

@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import event, func, select, text
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from referral_app.extensions import db
 from referral_app.models import AuditEvent, Organisation, User, utcnow
@@ -135,7 +135,7 @@ def take_denials() -> list[PendingEvent]:
     return denials
 
 
-def add_pending(session: Session, events: list[PendingEvent]) -> None:
+def add_pending(session: Session | scoped_session[Any], events: list[PendingEvent]) -> None:
     session.info.setdefault(PENDING, []).extend(events)
 
 
@@ -187,7 +187,7 @@ class Verification:
     first_bad_seq: int | None
 
 
-def verify(session: Session) -> Verification:
+def verify(session: Session | scoped_session[Any]) -> Verification:
     """Recompute the chain: each seq follows the last with no gap, each
     prev_hash is the hash before it, each hash is the HMAC of its row.
     Names the first seq where any of these fails (an edited, deleted or

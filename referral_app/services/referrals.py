@@ -235,7 +235,7 @@ class ReferralFilters:
     q: str | None = None
 
 
-def search(actor: User, filters: ReferralFilters) -> Select[tuple[Referral]]:
+def search(actor: User, filters: ReferralFilters) -> Select[Referral]:
     """The held referrals matching the filters, newest first."""
     now = utcnow()
     org = actor.organisation_id

@@ -60,7 +60,7 @@ def holds(organisation_id: uuid.UUID, now: datetime | None = None) -> ColumnElem
     )
 
 
-def held_referrals(actor: User) -> Select[tuple[Referral]]:
+def held_referrals(actor: User) -> Select[Referral]:
     """Every referral the actor's organisation holds."""
     return select(Referral).where(holds(actor.organisation_id))
 
@@ -91,7 +91,7 @@ def relations(actor: User, referral: Referral, now: datetime | None = None) -> s
     return found
 
 
-def visible_notes(actor: User, referral: Referral) -> Select[tuple[Note]]:
+def visible_notes(actor: User, referral: Referral) -> Select[Note]:
     """Notes of a held referral: `shared` ones, and `internal` ones written by
     the actor's own organisation."""
     return select(Note).where(

@@ -354,9 +354,8 @@ def test_the_database_refuses_updates_and_deletes_of_audit_rows(app, trail):
             "UPDATE audit_event SET action = 'nothing' WHERE seq = :seq",
             "DELETE FROM audit_event WHERE seq = :seq",
         ):
-            with pytest.raises(Exception, match="append-only"):
-                with db.session.begin_nested():
-                    db.session.execute(text(statement), {"seq": trail})
+            with pytest.raises(Exception, match="append-only"), db.session.begin_nested():
+                db.session.execute(text(statement), {"seq": trail})
     assert verify_now(app).ok
 
 

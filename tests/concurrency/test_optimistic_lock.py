@@ -23,7 +23,13 @@ def test_concurrent_patches_with_the_same_etag(live_app):
         barrier = threading.Barrier(len(people))
         results: dict[int, tuple[int, str]] = {}
 
-        def patch(index: int, etag: str = etag, barrier: threading.Barrier = barrier) -> None:
+        def patch(
+            index: int,
+            etag: str = etag,
+            barrier: threading.Barrier = barrier,
+            results: dict[int, tuple[int, str]] = results,
+            round_number: int = round_number,
+        ) -> None:
             client = live_app.test_client()
             reason = f"round {round_number} by person {index}"
             headers = {**people[index].headers, "If-Match": etag}
