@@ -14,11 +14,24 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api import referrals as api_referrals
     from blueprints.api import users as api_users
     from blueprints.web import account as web_account
+    from blueprints.web import admin as web_admin
+    from blueprints.web import api_docs as web_api_docs
+    from blueprints.web import audit as web_audit
     from blueprints.web import auth as web_auth
     from blueprints.web import home as web_home
+    from blueprints.web import referrals as web_referrals
     from referral_app.extensions import csrf
 
-    for blueprint in (health.blp, web_auth.blp, web_home.blp, web_account.blp):
+    for blueprint in (
+        health.blp,
+        web_auth.blp,
+        web_home.blp,
+        web_account.blp,
+        web_referrals.blp,
+        web_admin.blp,
+        web_audit.blp,
+        web_api_docs.blp,
+    ):
         app.register_blueprint(blueprint)
 
     api = app.extensions["referral_api"]
