@@ -18,14 +18,12 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import api_docs as web_api_docs
     from blueprints.web import audit as web_audit
     from blueprints.web import auth as web_auth
-    from blueprints.web import home as web_home
     from blueprints.web import referrals as web_referrals
     from referral_app.extensions import csrf
 
     for blueprint in (
         health.blp,
         web_auth.blp,
-        web_home.blp,
         web_account.blp,
         web_referrals.blp,
         web_admin.blp,

@@ -84,6 +84,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "web_auth.login",
         "auth.Tokens",
         "api-docs.openapi_json",
+        "web_api_docs.docs",
+        "web_api_docs.asset",
     }
 )
 

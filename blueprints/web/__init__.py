@@ -12,22 +12,50 @@ from werkzeug.datastructures import MultiDict
 NON_DATA_FIELDS = frozenset({"csrf_token"})
 
 
-def load_form(
-    schema: Schema, form: MultiDict[str, str]
-) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
-    """Validate a submitted form with a schema: (data, {}) or (None, field errors)."""
-    submitted = {key: value for key, value in form.items() if key not in NON_DATA_FIELDS}
+FormErrors = dict[str, list[str]]
+
+
+def form_fields(
+    form: MultiDict[str, str], *, lists: tuple[str, ...] = (), skip: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A submitted form as the dict a schema loads: empty inputs left out (an
+    optional field left blank is absent, not ""), `lists` from repeated inputs
+    such as checkboxes."""
+    data: dict[str, Any] = {}
+    for key in form:
+        if key in NON_DATA_FIELDS or key in skip:
+            continue
+        if key in lists:
+            data[key] = [value for value in form.getlist(key) if value]
+        elif form.get(key, "").strip():
+            data[key] = form[key]
+    return data
+
+
+def validate(schema: Schema, data: dict[str, Any]) -> tuple[dict[str, Any] | None, FormErrors]:
+    """(loaded data, {}) or (None, errors keyed by field, nested ones as "child.first_name")."""
     try:
-        return schema.load(submitted), {}
+        return schema.load(data), {}
     except ValidationError as error:
-        messages = error.normalized_messages()
-        return None, {field: _as_list(message) for field, message in messages.items()}
+        return None, flatten_errors(error.normalized_messages())
 
 
-def _as_list(message: Any) -> list[str]:
-    if isinstance(message, list):
-        return [str(item) for item in message]
-    return [str(message)]
+def load_form(schema: Schema, form: MultiDict[str, str]) -> tuple[dict[str, Any] | None, FormErrors]:
+    """Validate a submitted form with a schema: (data, {}) or (None, field errors)."""
+    return validate(schema, form_fields(form))
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> FormErrors:
+    flat: FormErrors = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix and not isinstance(key, int) else (prefix or str(key))
+            flat.update(flatten_errors(value, name))
+    elif isinstance(messages, list) and all(isinstance(item, str) for item in messages):
+        flat.setdefault(prefix or "_schema", []).extend(messages)
+    else:
+        flat.setdefault(prefix or "_schema", []).append(str(messages))
+    return flat
 
 
 def safe_next(target: str | None) -> str:

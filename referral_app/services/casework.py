@@ -98,7 +98,7 @@ def history(actor: User, referral: Referral) -> list[StatusChange]:
     return changes
 
 
-def _may_manage_shares(actor: User, referral: Referral) -> bool:
+def may_manage_shares(actor: User, referral: Referral) -> bool:
     """Managers of the referring or receiving agency decide who else sees a
     referral; an agency that holds it through a share cannot pass it on."""
     held_as = relations(actor, referral)
@@ -138,7 +138,7 @@ def share(
     inactive, or already holds the referral, and an expiry in the past or
     more than a year ahead (Invalid); a live share to the same agency
     (Conflict)."""
-    if not _may_manage_shares(actor, referral):
+    if not may_manage_shares(actor, referral):
         raise Forbidden("Only a manager of the referring or receiving agency can share it.")
     if referral.status is ReferralStatus.DRAFT:
         raise Conflict("A draft cannot be shared: submit it first.")
@@ -195,7 +195,7 @@ def share(
 def revoke_share(actor: User, referral: Referral, share_id: uuid.UUID) -> Share:
     """Revoke a share now. Refuses an actor who may not manage shares
     (Forbidden), an unknown share (NotFound) and one already revoked (Conflict)."""
-    if not _may_manage_shares(actor, referral):
+    if not may_manage_shares(actor, referral):
         raise Forbidden("Only a manager of the referring or receiving agency can revoke a share.")
     grant = db.session.scalar(
         select(Share).where(Share.id == share_id, Share.referral_id == referral.id)

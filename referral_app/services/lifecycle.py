@@ -122,6 +122,16 @@ def is_overdue(referral: Referral, now: datetime | None = None) -> bool:
     )
 
 
+def assignable_users(referral: Referral) -> list[User]:
+    """Active caseworkers and managers of the receiving agency, by name."""
+    candidates = db.session.scalars(
+        select(User)
+        .where(User.organisation_id == referral.receiving_organisation_id, User.active.is_(True))
+        .order_by(User.full_name)
+    )
+    return [user for user in candidates if user.roles & {Role.CASEWORKER, Role.MANAGER}]
+
+
 def _eligible_assignee(referral: Referral, assignee_id: uuid.UUID | None) -> User:
     if assignee_id is None:
         raise Invalid("Choose who to assign.", {"assignee_id": ["Choose a caseworker."]})

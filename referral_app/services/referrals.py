@@ -233,6 +233,8 @@ class ReferralFilters:
     assigned_to_me: bool = False
     overdue: bool | None = None
     q: str | None = None
+    # "newest" (created, newest first) or "deadline" (triage deadline, soonest first).
+    sort: str = "newest"
 
 
 def search(actor: User, filters: ReferralFilters) -> Select[Referral]:
@@ -267,6 +269,8 @@ def search(actor: User, filters: ReferralFilters) -> Select[Referral]:
                 full_name.like(like, escape="\\"),
             )
         )
+    if filters.sort == "deadline":
+        return query.order_by(Referral.triage_deadline.asc(), Referral.id)
     return query.order_by(Referral.created_at.desc(), Referral.id)
 
 
@@ -289,7 +293,7 @@ def list_referrals(actor: User, filters: ReferralFilters, *, page: int, page_siz
         actor,
         record_type="referral",
         record_ids=[referral.id for referral in items],
-        fields=[name for name, value in filters.__dict__.items() if value],
+        fields=[name for name, value in filters.__dict__.items() if value and name != "sort"],
     )
     return Page(items=items, total=total or 0)
 
