@@ -40,7 +40,9 @@ def validate(schema: Schema, data: dict[str, Any]) -> tuple[dict[str, Any] | Non
         return None, flatten_errors(error.normalized_messages())
 
 
-def load_form(schema: Schema, form: MultiDict[str, str]) -> tuple[dict[str, Any] | None, FormErrors]:
+def load_form(
+    schema: Schema, form: MultiDict[str, str]
+) -> tuple[dict[str, Any] | None, FormErrors]:
     """Validate a submitted form with a schema: (data, {}) or (None, field errors)."""
     return validate(schema, form_fields(form))
 
@@ -49,7 +51,9 @@ def flatten_errors(messages: Any, prefix: str = "") -> FormErrors:
     flat: FormErrors = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix and not isinstance(key, int) else (prefix or str(key))
+            name = (
+                f"{prefix}.{key}" if prefix and not isinstance(key, int) else (prefix or str(key))
+            )
             flat.update(flatten_errors(value, name))
     elif isinstance(messages, list) and all(isinstance(item, str) for item in messages):
         flat.setdefault(prefix or "_schema", []).extend(messages)

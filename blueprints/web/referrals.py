@@ -39,7 +39,7 @@ from schemas.referral import (
 blp = Blueprint("web_referrals", __name__)
 
 PAGE_SIZE = 25
-CHOICES = {
+CHOICES: dict[str, Any] = {
     "risk_levels": list(RiskLevel),
     "risk_factors": list(RiskFactor),
     "consent_statuses": list(ConsentStatus),
@@ -58,6 +58,18 @@ CHILD_INPUTS = ("first_name", "last_name", "gender", "address", "postcode", "sch
 
 def label(value: object) -> str:
     return str(value).replace("_", " ").capitalize()
+
+
+@blp.app_context_processor
+def permission_checker() -> dict[str, Any]:
+    """`can("referrals:read")` in templates: the navigation follows the policy."""
+
+    def can(name: str) -> bool:
+        return bool(current_user.is_authenticated) and has_permission(
+            current_user, Permission(name)
+        )
+
+    return {"can": can}
 
 
 @blp.app_template_filter("label")
@@ -155,7 +167,9 @@ def new_referral() -> str | Response | tuple[str, int]:
         if org.active and org.id != current_user.organisation_id
     ]
     if request.method == "GET":
-        return render_template("referrals/new.html", errors={}, form={}, agencies=agencies, **CHOICES)
+        return render_template(
+            "referrals/new.html", errors={}, form={}, agencies=agencies, **CHOICES
+        )
     data, errors = _referral_form_data()
     loaded, schema_errors = validate(ReferralCreateSchema(), data)
     errors = {**schema_errors, **errors}
@@ -201,7 +215,8 @@ def _detail(referral_id: uuid.UUID, errors: FormErrors | None = None, status: in
             org
             for org in organisations.list_organisations(page=1, page_size=500)[0]
             if org.active
-            and org.id not in (referral.referring_organisation_id, referral.receiving_organisation_id)
+            and org.id
+            not in (referral.referring_organisation_id, referral.receiving_organisation_id)
         ]
         if may_share and referral.status is not ReferralStatus.DRAFT
         else []

@@ -81,9 +81,7 @@ def test_the_loop_through_the_pages(people):
     assert "Awaiting triage" in home
     assert "Jayden" in home
     assert post_action(manager, path, "accept").status_code == 302
-    assigned = post_action(
-        manager, path, "assign", assignee_id=str(people["caseworker_user"].id)
-    )
+    assigned = post_action(manager, path, "assign", assignee_id=str(people["caseworker_user"].id))
     assert assigned.status_code == 302
 
     assert "Jayden" in caseworker.get("/").get_data(as_text=True)
@@ -183,7 +181,9 @@ def test_share_and_revoke_from_the_page(app, people):
     )
     assert shared.status_code == 302
     assert stranger.get(path).status_code == 200
-    share_id = re.search(r"/shares/([0-9a-f-]{36})/revoke", manager.get(path).get_data(as_text=True))
+    share_id = re.search(
+        r"/shares/([0-9a-f-]{36})/revoke", manager.get(path).get_data(as_text=True)
+    )
     revoke = manager.post(
         f"{path}/shares/{share_id.group(1)}/revoke", data={"csrf_token": csrf_token(manager, path)}
     )
