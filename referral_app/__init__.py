@@ -70,7 +70,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 def _init_extensions(app: Flask) -> None:
     # Order matters: the database first, then what uses it, then the API,
     # whose error handler ours must replace, then the guard.
-    from referral_app import auth_guard, boundary, errors, models  # noqa: F401 (tables)
+    from referral_app import auth_guard, boundary, errors, models, security  # noqa: F401
     from referral_app.extensions import ReferralApi, csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -79,6 +79,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     app.extensions["referral_api"] = ReferralApi(app)
     errors.register_error_handlers(app)
+    security.init_app(app)
     boundary.init_app(app)
     auth_guard.init_app(app)
 

@@ -34,8 +34,12 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # A browser session ends after this long without a request, and in any
+    # case this long after sign-in.
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     SESSION_LIFETIME = timedelta(hours=12)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    HSTS_SECONDS = 0
 
     API_TOKEN_LIFETIME = timedelta(hours=8)
 
@@ -132,7 +136,10 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     NAME = "production"
     REQUIRED_SETTINGS = ("SECRET_KEY", "AUDIT_HMAC_KEY", "SQLALCHEMY_DATABASE_URI")
+    # __Host- cookies are only accepted over HTTPS, for this host, path "/".
+    SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True
+    HSTS_SECONDS = 63072000
     MFA_REQUIRED = True
 
 

@@ -125,13 +125,21 @@ def resolve_session(secret: str, kind: SessionKind) -> AuthSession | None:
     if auth_session is None or auth_session.kind is not kind:
         return None
     user = auth_session.user
+    now = utcnow()
     if (
         auth_session.revoked_at is not None
-        or auth_session.expires_at <= utcnow()
+        or auth_session.expires_at <= now
         or auth_session.session_version != user.session_version
         or not user.is_active
     ):
         return None
+    if kind is SessionKind.BROWSER:
+        idle_limit: timedelta = current_app.config["SESSION_IDLE_TIMEOUT"]
+        if auth_session.last_seen_at + idle_limit <= now:
+            return None
+        # Written at most once a minute: enough for a 30-minute idle limit.
+        if now - auth_session.last_seen_at > timedelta(minutes=1):
+            auth_session.last_seen_at = now
     return auth_session
 
 

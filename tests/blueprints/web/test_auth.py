@@ -187,3 +187,34 @@ def test_disabled_user_cannot_sign_in(app, client, factory):
         db.session.get(User, user.id).active = False
         db.session.commit()
     assert sign_in(client, user.email, user.password).status_code == 401
+
+
+def _age_sessions(app, **deltas):
+    from datetime import timedelta
+
+    from referral_app.extensions import db
+    from referral_app.models import AuthSession
+
+    with app.app_context():
+        for auth_session in db.session.query(AuthSession):
+            for column, delta in deltas.items():
+                setattr(auth_session, column, getattr(auth_session, column) - timedelta(**delta))
+        db.session.commit()
+
+
+def test_idle_timeout_ends_the_session(app, client, factory):
+    user = factory.user()
+    sign_in(client, user.email, user.password)
+    assert client.get("/").status_code == 200
+    _age_sessions(app, last_seen_at={"minutes": 29})
+    assert client.get("/").status_code == 200  # still active: and now seen again
+    _age_sessions(app, last_seen_at={"minutes": 31})
+    assert client.get("/").status_code == 302
+
+
+def test_absolute_timeout_ends_an_active_session(app, client, factory):
+    user = factory.user()
+    sign_in(client, user.email, user.password)
+    # Active all along (seen a moment ago), but signed in twelve hours ago.
+    _age_sessions(app, expires_at={"hours": 12, "seconds": 1})
+    assert client.get("/").status_code == 302
