@@ -61,8 +61,9 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from referral_app import cli
+    from referral_app import cli, throttling
 
+    throttling.init_app(app)  # wraps the sign-in views, so after the blueprints
     cli.register(app)
     return app
 
@@ -70,7 +71,13 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 def _init_extensions(app: Flask) -> None:
     # Order matters: the database first, then what uses it, then the API,
     # whose error handler ours must replace, then the guard.
-    from referral_app import auth_guard, boundary, errors, models, security  # noqa: F401
+    from referral_app import (  # noqa: F401 (models registers the tables)
+        auth_guard,
+        boundary,
+        errors,
+        models,
+        security,
+    )
     from referral_app.extensions import ReferralApi, csrf, db, login_manager, migrate
 
     db.init_app(app)

@@ -43,6 +43,13 @@ class Config:
 
     API_TOKEN_LIFETIME = timedelta(hours=8)
 
+    # Failed sign-ins allowed per account and per client address (Flask-Limiter
+    # notation), on the login page and the token endpoint together.
+    SIGN_IN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
+    SIGN_IN_LIMIT_PER_ADDRESS = "100 per 15 minutes"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "referrals"
+
     # Days a submitted referral may wait for triage, by risk level.
     TRIAGE_DEADLINE_DAYS: ClassVar[dict[str, float]] = {"high": 1, "medium": 3, "low": 7}
 
@@ -131,6 +138,9 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
     WTF_CSRF_ENABLED = True
+    # The suite signs in hundreds of times from one address; the throttling
+    # tests switch it back on in apps of their own.
+    RATELIMIT_ENABLED = False
 
 
 class ProductionConfig(Config):

@@ -92,12 +92,13 @@ def _validation_errors(data: dict[str, Any]) -> Any:
 def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     data: dict[str, Any] = getattr(error, "data", None) or {}
+    message: str | None = None  # by default the friendly message for the status
     if status >= 500:
         original = getattr(error, "original_exception", None)
         if original is not None:
             log.error("unhandled error", exc_info=original)
-        message = None  # never the exception's own text
-    else:
+        # Never the exception's own text.
+    elif status != 429:  # the limiter's text names its limit: say it plainly instead
         message = data.get("message") or (
             error.description if error.description and not _is_default(error) else None
         )

@@ -157,8 +157,8 @@ def postgres_url() -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def migrated_app(url: str) -> Flask:
-    live = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
+def migrated_app(url: str, **overrides: object) -> Flask:
+    live = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, **overrides)
     with live.app_context():
         flask_migrate.upgrade()
     return live

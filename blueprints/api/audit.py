@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
-from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
+from blueprints.api import AUTHENTICATED_ERRORS, documents_errors, documents_pagination
 from referral_app.models import AuditEvent
 from referral_app.policy import Permission, requires
 from referral_app.services import audit
@@ -24,6 +24,7 @@ class AuditEvents(MethodView):
     @blp.arguments(AuditEventQuerySchema, location="query")
     @blp.response(200, AuditEventSchema(many=True))
     @blp.paginate(page_size=50, max_page_size=500)
+    @documents_pagination(blp)
     @documents_errors(blp, *AUTHENTICATED_ERRORS)
     def get(
         self, query: dict[str, Any], pagination_parameters: PaginationParameters

@@ -22,10 +22,12 @@ blp = Blueprint("auth", __name__, description="Sign in with a token; who am I.")
 
 @blp.route("/auth/tokens")
 class Tokens(MethodView):
+    # Throttled per account and per address: see referral_app.throttling.
+
     @blp.doc(security=[])
     @blp.arguments(CredentialsSchema)
     @blp.response(201, TokenSchema)
-    @documents_errors(blp, 400, 401, 413, 415)
+    @documents_errors(blp, 400, 401, 413, 415, 429)
     def post(self, credentials: dict[str, Any]) -> dict[str, Any]:
         """Create a bearer token.
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
-from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
+from blueprints.api import AUTHENTICATED_ERRORS, documents_errors, documents_pagination
 from referral_app.models import Organisation
 from referral_app.policy import Permission, requires
 from referral_app.services import organisations
@@ -23,6 +23,7 @@ class Organisations(MethodView):
     @requires(Permission.ORGANISATIONS_READ)
     @blp.response(200, OrganisationSchema(many=True))
     @blp.paginate(page_size=50, max_page_size=200)
+    @documents_pagination(blp)
     @documents_errors(blp, *AUTHENTICATED_ERRORS)
     def get(self, pagination_parameters: PaginationParameters) -> list[Organisation]:
         """List the agencies (any signed-in user)."""

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
-from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
+from blueprints.api import AUTHENTICATED_ERRORS, documents_errors, documents_pagination
 from referral_app.models import Note, Referral, Share, StatusChange
 from referral_app.policy import Permission, requires
 from referral_app.services import audit, casework, lifecycle, referrals
@@ -60,6 +60,7 @@ class Referrals(MethodView):
     @blp.arguments(ReferralListQuerySchema, location="query")
     @blp.response(200, ReferralSchema(many=True))
     @blp.paginate(page_size=25, max_page_size=100)
+    @documents_pagination(blp)
     @documents_errors(blp, *AUTHENTICATED_ERRORS)
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """Referrals the caller's agency holds, newest first."""

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
-from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
+from blueprints.api import AUTHENTICATED_ERRORS, documents_errors, documents_pagination
 from referral_app.models import User
 from referral_app.policy import Permission, requires
 from referral_app.services import users
@@ -25,6 +25,7 @@ class Users(MethodView):
     @blp.arguments(UserListQuerySchema, location="query")
     @blp.response(200, UserSchema(many=True))
     @blp.paginate(page_size=50, max_page_size=200)
+    @documents_pagination(blp)
     @documents_errors(blp, *AUTHENTICATED_ERRORS)
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[User]:
         """The users the caller administers."""

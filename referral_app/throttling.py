@@ -1,0 +1,80 @@
+"""Sign-in throttling with Flask-Limiter: per account and per client address,
+never global (one attacker must not lock everybody out). Only failed attempts
+count. The counters live in Redis when REDIS_URL is set, so the limits hold
+across workers and hosts; in memory otherwise (one process: development)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from flask_limiter import Limiter, RequestLimit
+
+from referral_app.services import audit
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _account_key() -> str:
+    """The account being tried, hashed (no email addresses in the limiter's
+    storage), whatever its case or surrounding spaces."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    else:
+        email = request.form.get("email")
+    normalised = str(email or "").strip().lower()
+    return hashlib.sha256(normalised.encode()).hexdigest()[:40]
+
+
+def _on_breach(request_limit: RequestLimit) -> Response | None:
+    audit.record_denial(
+        "auth.throttled", None, reason=f"{request.method} {request.path}: {request_limit.limit}"
+    )
+    return None
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code >= 400
+
+
+def _config_limit(name: str) -> Callable[[], str]:
+    return lambda: str(current_app.config[name])
+
+
+# The sign-in endpoints: the login page and the token endpoint draw on the
+# same two counters (shared scopes).
+SIGN_IN_ENDPOINTS = ("web_auth.login", "auth.Tokens")
+
+
+def init_app(app: Flask) -> None:
+    """One limiter per application (call after the blueprints are registered):
+    wraps the sign-in views with the per-account and per-address limits."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter = Limiter(client_address, app=app, on_breach=_on_breach, strategy="moving-window")
+    app.extensions["referral_limiter"] = limiter
+    limits = [
+        limiter.shared_limit(
+            _config_limit("SIGN_IN_LIMIT_PER_ACCOUNT"),
+            "sign-in-per-account",
+            key_func=_account_key,
+            methods=["POST"],
+            deduct_when=_failed,
+        ),
+        limiter.shared_limit(
+            _config_limit("SIGN_IN_LIMIT_PER_ADDRESS"),
+            "sign-in-per-address",
+            key_func=client_address,
+            methods=["POST"],
+            deduct_when=_failed,
+        ),
+    ]
+    for endpoint in SIGN_IN_ENDPOINTS:
+        view: Any = app.view_functions[endpoint]
+        for limit in limits:
+            view = limit(view)
+        app.view_functions[endpoint] = view
