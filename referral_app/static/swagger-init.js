@@ -23,7 +23,10 @@
     ".swagger-ui .info a, .swagger-ui .info .url { color: #1d70b8; }",
     ".swagger-ui .btn.authorize { border-color: #00703c; color: #00703c; }",
     ".swagger-ui .btn.authorize svg { fill: #00703c; }",
-    ".swagger-ui .btn.execute { background-color: #1d70b8; border-color: #1d70b8; }",
+    ".swagger-ui .btn.execute, .swagger-ui .btn.execute:hover, .swagger-ui .btn.execute:focus { background-color: #1d70b8; border-color: #1d70b8; color: #fff; }",
+    /* Swagger UI animates its buttons' colours; mid-animation they fail
+       contrast (and the motion helps nobody). */
+    ".swagger-ui .btn, .swagger-ui .opblock, .swagger-ui .opblock-summary-method { transition: none !important; }",
     ".swagger-ui .btn.cancel { border-color: #b3261e; color: #b3261e; }",
     ".swagger-ui .opblock-tag small, .swagger-ui .opblock .opblock-summary-description { color: #0b0c0c; }",
     ".swagger-ui .parameter__in, .swagger-ui .parameter__deprecated { color: #505a5f; }",
