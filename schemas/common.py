@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import marshmallow as ma
@@ -32,12 +34,34 @@ class InputSchema(ma.Schema):
     unstripped: frozenset[str] = frozenset()
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    path = Path(__file__).parent / "data" / "common-passwords.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def not_common(password: str) -> None:
+    if password.lower() in common_passwords():
+        raise ma.ValidationError(
+            "This password is too common: it appears in lists attackers try first."
+        )
+
+
 def password_field(**kwargs: Any) -> ma.fields.String:
+    """A new password: 12 to 128 characters, any characters (no composition
+    rules: a passphrase is fine), not on the list of common passwords."""
     return ma.fields.String(
         required=True,
         load_only=True,
-        validate=ma.validate.Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH),
-        metadata={"description": f"{PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters."},
+        validate=[
+            ma.validate.Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH),
+            not_common,
+        ],
+        metadata={
+            "description": f"{PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters, "
+            "not a common password."
+        },
         **kwargs,
     )
 

@@ -159,10 +159,11 @@ class ChildSchema(OutputSchema):
     first_name = ma.fields.String()
     last_name = ma.fields.String()
     date_of_birth = ma.fields.Date()
-    gender = ma.fields.String()
-    address = ma.fields.String()
-    postcode = ma.fields.String()
-    school = ma.fields.String()
+    # Optional when the referral was made: null when not given.
+    gender = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    postcode = ma.fields.String(allow_none=True)
+    school = ma.fields.String(allow_none=True)
     aliases = ma.fields.List(ma.fields.String())
 
 
@@ -188,7 +189,10 @@ class ReferralSchema(OutputSchema):
     updated_at = ma.fields.AwareDateTime()
     submitted_at = ma.fields.AwareDateTime(allow_none=True)
     triage_deadline = ma.fields.AwareDateTime(allow_none=True)
-    overdue = ma.fields.Function(lambda referral: lifecycle.is_overdue(referral))
+    overdue = ma.fields.Function(
+        lambda referral: lifecycle.is_overdue(referral),
+        metadata={"type": "boolean", "description": "Past its triage deadline and not triaged."},
+    )
     triaged_at = ma.fields.AwareDateTime(allow_none=True)
     closed_at = ma.fields.AwareDateTime(allow_none=True)
     version = ma.fields.Integer()
@@ -199,7 +203,11 @@ class ReferralDetailSchema(ReferralSchema):
 
     allowed_actions = ma.fields.Function(
         lambda referral: [str(a) for a in lifecycle.allowed_actions(current_user, referral)],
-        metadata={"description": "Transitions the caller may take now."},
+        metadata={
+            "type": "array",
+            "items": {"type": "string", "enum": [str(action) for action in lifecycle.Action]},
+            "description": "Transitions the caller may take now.",
+        },
     )
 
 

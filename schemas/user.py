@@ -10,10 +10,22 @@ class UserSchema(OutputSchema):
     email = ma.fields.String()
     full_name = ma.fields.String()
     organisation = ma.fields.Nested(OrganisationSchema)
-    roles = ma.fields.Method("sorted_roles")
+    roles = ma.fields.Method(
+        "sorted_roles",
+        metadata={
+            "type": "array",
+            "items": {"type": "string", "enum": [str(role) for role in Role]},
+            "description": "The user's roles, sorted.",
+        },
+    )
     active = ma.fields.Boolean()
-    totp_enabled = ma.fields.Method("has_totp")
-    last_login_at = ma.fields.AwareDateTime()
+    totp_enabled = ma.fields.Method(
+        "has_totp",
+        metadata={"type": "boolean", "description": "Whether the user has TOTP set up."},
+    )
+    last_login_at = ma.fields.AwareDateTime(
+        allow_none=True, metadata={"description": "Null until the user first signs in."}
+    )
     created_at = ma.fields.AwareDateTime()
 
     def sorted_roles(self, user: object) -> list[str]:

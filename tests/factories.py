@@ -14,7 +14,7 @@ from referral_app.extensions import db
 from referral_app.models import OrganisationKind, Role
 from referral_app.services import organisations, users
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "a long test passphrase for the suite"
 _sequence = itertools.count(1)
 
 
