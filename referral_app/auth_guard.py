@@ -74,6 +74,19 @@ def guard() -> Response | None:
         return None
     if not current_user.is_authenticated:
         return unauthenticated()
+    if (
+        current_app.config["MFA_REQUIRED"]
+        and not current_user.totp_secret
+        and endpoint not in policy.MFA_ENROLMENT_ENDPOINTS
+    ):
+        # Nothing but enrolling (or signing out) until an authenticator is set up.
+        if wants_json():
+            return error_response(
+                403,
+                "Set up an authenticator app first: sign in on the web and open /account/totp.",
+                code="mfa_enrolment_required",
+            )
+        return redirect("/account/totp")  # type: ignore[return-value]
     permission = required_permission(current_app, endpoint, request.method)
     if permission is None or not policy.has_permission(current_user, permission):
         audit.record_denial(

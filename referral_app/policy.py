@@ -89,6 +89,9 @@ PUBLIC_ENDPOINTS = frozenset(
     }
 )
 
+# What a signed-in user without an authenticator may reach when MFA is required.
+MFA_ENROLMENT_ENDPOINTS = frozenset({"web_account.totp", "web_auth.logout"})
+
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
 
 PERMISSION_ATTRIBUTE = "_required_permission"

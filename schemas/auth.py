@@ -48,3 +48,15 @@ class PasswordChangeSchema(InputSchema):
     def passwords_match(self, data: dict[str, str], **_: object) -> None:
         if data.get("new_password") != data.get("confirm_password"):
             raise ma.ValidationError("The passwords do not match.", "confirm_password")
+
+
+class TotpEnrolmentSchema(InputSchema):
+    """Setting up an authenticator: the current password (a fresh sign-in)
+    and a code from the new secret."""
+
+    unstripped = frozenset({"current_password"})
+
+    current_password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+    otp = ma.fields.String(
+        required=True, validate=ma.validate.Regexp(r"^\d{6}$", error="Enter the 6-digit code.")
+    )

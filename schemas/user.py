@@ -57,6 +57,12 @@ class UserUpdateSchema(InputSchema):
     full_name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
     roles = roles_field()
     active = ma.fields.Boolean()
+    reset_totp = ma.fields.Boolean(
+        metadata={"description": "Remove the user's authenticator: they enrol again."}
+    )
+    sign_out_everywhere = ma.fields.Boolean(
+        metadata={"description": "End every session and API token of the user."}
+    )
 
 
 class UserListQuerySchema(InputSchema):

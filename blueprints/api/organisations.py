@@ -36,7 +36,7 @@ class Organisations(MethodView):
     @requires(Permission.ORGANISATIONS_MANAGE)
     @blp.arguments(OrganisationCreateSchema)
     @blp.response(201, OrganisationSchema)
-    @documents_errors(blp, *AUTHENTICATED_ERRORS, 409, 413, 415)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 409, 413, 415)
     def post(self, data: dict[str, Any]) -> Organisation:
         """Add an agency (system admins)."""
         return organisations.create_organisation(current_user, **data)

@@ -85,7 +85,7 @@ class Referrals(MethodView):
     @blp.arguments(ReferralCreateSchema)
     @blp.response(201, ReferralDetailSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
-    @documents_errors(blp, *AUTHENTICATED_ERRORS, 409, 413, 415)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 409, 413, 415)
     def post(self, data: dict[str, Any]) -> Referral | Response:
         """Create a draft referral about a new child (`child`) or a known one (`child_id`)."""
         key = request.headers.get(IDEMPOTENCY_HEADER)
@@ -125,7 +125,7 @@ class ReferralDetail(MethodView):
     @blp.etag
     @blp.arguments(ReferralUpdateSchema)
     @blp.response(200, ReferralDetailSchema)
-    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 409, 412, 413, 415, 428)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 412, 413, 415, 428)
     def patch(self, data: dict[str, Any], referral_id: uuid.UUID) -> Referral:
         """Change editable fields. Needs `If-Match` with the ETag last read:
         428 without it, 412 when someone else changed the referral since."""
@@ -141,7 +141,7 @@ class Transitions(MethodView):
     @requires(Permission.REFERRALS_TRANSITION)
     @blp.arguments(TransitionSchema)
     @blp.response(200, ReferralDetailSchema)
-    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 409, 412, 413, 415)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 412, 413, 415)
     def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Referral:
         """Move the referral through its lifecycle: submit, withdraw, accept,
         decline, assign, close, reopen. 409 when the status does not allow
@@ -178,7 +178,7 @@ class Notes(MethodView):
     @requires(Permission.NOTES_CREATE)
     @blp.arguments(NoteCreateSchema)
     @blp.response(201, NoteSchema)
-    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 413, 415)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 415)
     def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Note:
         """Add a note (append-only: correct a note with another note)."""
         referral = get_held_referral(current_user, referral_id)
@@ -208,7 +208,7 @@ class Shares(MethodView):
     @requires(Permission.SHARES_MANAGE)
     @blp.arguments(ShareCreateSchema)
     @blp.response(201, ShareSchema)
-    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 409, 413, 415)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 413, 415)
     def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Share:
         """Share with a further agency, for a purpose, on a lawful basis, until a date."""
         referral = get_held_referral(current_user, referral_id)

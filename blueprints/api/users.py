@@ -41,7 +41,7 @@ class Users(MethodView):
     @requires(Permission.USERS_MANAGE)
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
-    @documents_errors(blp, *AUTHENTICATED_ERRORS, 409, 413, 415)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 409, 413, 415)
     def post(self, data: dict[str, Any]) -> User:
         """Create a user in the caller's organisation (org admins) or any (system admins)."""
         return users.create_user(current_user, **data)
@@ -59,7 +59,7 @@ class UserDetail(MethodView):
     @requires(Permission.USERS_MANAGE)
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
-    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 413, 415)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 415)
     def patch(self, data: dict[str, Any], user_id: uuid.UUID) -> User:
         """Change a user's name, roles or active flag. Disabling ends their sessions."""
         user = users.get_user(current_user, user_id)

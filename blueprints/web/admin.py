@@ -106,3 +106,30 @@ def organisation_create() -> Any:
         return _organisations_page(refusal.errors or {"_schema": [refusal.message]}, refusal.status)
     flash(f"Added {organisation.name}.")
     return redirect("/admin/organisations")
+
+
+def _user_action(user_id: uuid.UUID, message: str, **change: Any) -> Any:
+    user = users.get_user(current_user, user_id)
+    try:
+        users.update_user(current_user, user, **change)
+    except ServiceError as refusal:
+        return _users_page({"_schema": [refusal.message]}, refusal.status)
+    flash(message.format(email=user.email))
+    return redirect("/admin/users")
+
+
+@blp.post("/admin/users/<uuid:user_id>/reset-totp")
+@requires(Permission.USERS_MANAGE)
+def user_reset_totp(user_id: uuid.UUID) -> Any:
+    """Recovery for a lost phone: the user sets up a new authenticator at next sign-in."""
+    return _user_action(
+        user_id,
+        "Removed the authenticator of {email}; they set up a new one at next sign-in.",
+        reset_totp=True,
+    )
+
+
+@blp.post("/admin/users/<uuid:user_id>/sign-out")
+@requires(Permission.USERS_MANAGE)
+def user_sign_out(user_id: uuid.UUID) -> Any:
+    return _user_action(user_id, "Signed {email} out everywhere.", sign_out_everywhere=True)

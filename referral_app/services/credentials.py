@@ -63,21 +63,36 @@ def new_totp_secret() -> str:
     return pyotp.random_base32()
 
 
-def verify_totp(user: User, code: str | None, now: datetime | None = None) -> bool:
-    """True for a current code (one step of clock drift either way) that has
-    not been used before; records its time step so it cannot be replayed."""
-    if not user.totp_secret:
-        return True
+def matching_step(
+    secret: str, code: str | None, last_step: int | None, now: datetime | None = None
+) -> int | None:
+    """The time step of `code` if it is current for `secret` (one step of
+    clock drift either way) and later than `last_step` (no replay); else None."""
     if not code or not code.isdigit():
-        return False
-    totp = pyotp.TOTP(user.totp_secret, interval=TOTP_STEP_SECONDS)
+        return None
+    totp = pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS)
     moment = now or utcnow()
     for drift in (-1, 0, 1):
         at = moment + timedelta(seconds=drift * TOTP_STEP_SECONDS)
         if hmac.compare_digest(totp.at(at), code):
             step = totp.timecode(at)
-            if user.totp_last_step is not None and step <= user.totp_last_step:
-                return False
-            user.totp_last_step = step
-            return True
-    return False
+            return None if last_step is not None and step <= last_step else step
+    return None
+
+
+def verify_totp(user: User, code: str | None, now: datetime | None = None) -> bool:
+    """True for a user without TOTP, or a current code not used before; records
+    its time step so it cannot be replayed."""
+    if not user.totp_secret:
+        return True
+    step = matching_step(user.totp_secret, code, user.totp_last_step, now)
+    if step is None:
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def provisioning_uri(secret: str, account: str) -> str:
+    return pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS).provisioning_uri(
+        name=account, issuer_name="Referrals"
+    )

@@ -119,11 +119,16 @@ def update_user(
     full_name: str | None = None,
     roles: Iterable[Role] | None = None,
     active: bool | None = None,
+    reset_totp: bool = False,
+    sign_out_everywhere: bool = False,
 ) -> list[str]:
     """Change a user `actor` administers; returns the names of the fields changed.
 
-    Refuses changing one's own roles or disabling oneself, and roles the actor
-    may not grant (Forbidden). Disabling a user ends all their sessions and tokens."""
+    `reset_totp` removes their authenticator (recovery when a phone is lost: they
+    enrol again at next sign-in); `sign_out_everywhere` ends every session and
+    token. Refuses changing one's own roles or disabling oneself, and roles the
+    actor may not grant (Forbidden). Disabling a user ends all their sessions
+    and tokens, and so does resetting their TOTP."""
     new_roles = set(roles) if roles is not None else set(user.roles)
     refusal = policy.user_admin_refusal(
         actor, user.organisation, new_roles ^ set(user.roles), target=user
@@ -144,6 +149,14 @@ def update_user(
         if not active:
             end_sessions(user)
         changed.append("active")
+    if reset_totp and user.totp_secret is not None:
+        user.totp_secret = None
+        user.totp_last_step = None
+        end_sessions(user)
+        changed.append("totp_secret")
+    if sign_out_everywhere:
+        end_sessions(user)
+        changed.append("sessions")
     db.session.flush()
     if changed:
         audit.record("user.update", actor, record_type="user", record_id=user.id, fields=changed)
@@ -154,6 +167,30 @@ def end_sessions(user: User) -> None:
     """End every session and token of `user`: bumping the session version
     invalidates everything minted under the old one."""
     user.session_version += 1
+
+
+def enable_totp(user: User, *, secret: str, code: str, current_password: str) -> None:
+    """Set up (or replace) the user's authenticator. Needs the current password
+    (a fresh sign-in) and a valid code from the new secret. Ends every other
+    session and token of the user. Refuses a wrong password or code (Invalid)."""
+    if not credentials.verify_password(user, current_password):
+        raise Invalid(
+            "Your current password is not right.",
+            {"current_password": ["Enter your current password."]},
+        )
+    step = credentials.matching_step(secret, code, None)
+    if step is None:
+        raise Invalid(
+            "The code is not right.",
+            {"otp": ["Enter the 6-digit code your authenticator app shows now."]},
+        )
+    user.totp_secret = secret
+    user.totp_last_step = step
+    end_sessions(user)
+    db.session.flush()
+    audit.record(
+        "user.totp_enabled", user, record_type="user", record_id=user.id, fields=["totp_secret"]
+    )
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
