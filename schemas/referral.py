@@ -131,13 +131,38 @@ class ShareCreateSchema(InputSchema):
     expires_at = ma.fields.AwareDateTime(required=True)
 
 
-class ReferralListQuerySchema(InputSchema):
+def _not_in_urls(_value: str) -> None:
+    raise ma.ValidationError(
+        "Search by name with POST /api/v1/referrals/search: names must not appear in "
+        "URLs, which proxies and servers log."
+    )
+
+
+class ReferralFiltersSchema(InputSchema):
     status = _enum(ReferralStatus)
     risk_level = _enum(RiskLevel)
     direction = ma.fields.String(validate=ma.validate.OneOf(["incoming", "outgoing", "shared"]))
     assigned_to = ma.fields.String(validate=ma.validate.OneOf(["me"]))
     overdue = ma.fields.Boolean()
-    q = _text(100)
+
+
+class ReferralListQuerySchema(ReferralFiltersSchema):
+    """Filters in the query string: nothing personal."""
+
+    q = ma.fields.String(
+        validate=_not_in_urls,
+        metadata={"description": "Refused: use POST /api/v1/referrals/search."},
+    )
+
+
+class ReferralSearchSchema(ReferralFiltersSchema):
+    """Filters in a POST body, including the child's name or the reference."""
+
+    q = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={"description": "A child's first or last name, full name, or a reference."},
+    )
 
 
 # --- output ---------------------------------------------------------------

@@ -25,6 +25,7 @@ from schemas.referral import (
     ReferralDetailSchema,
     ReferralListQuerySchema,
     ReferralSchema,
+    ReferralSearchSchema,
     ReferralUpdateSchema,
     ShareCreateSchema,
     ShareSchema,
@@ -63,23 +64,9 @@ class Referrals(MethodView):
     @documents_pagination(blp)
     @documents_errors(blp, *AUTHENTICATED_ERRORS)
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
-        """Referrals the caller's agency holds, newest first."""
-        filters = referrals.ReferralFilters(
-            status=query.get("status"),
-            risk_level=query.get("risk_level"),
-            direction=query.get("direction"),
-            assigned_to_me=query.get("assigned_to") == "me",
-            overdue=query.get("overdue"),
-            q=query.get("q"),
-        )
-        page = referrals.list_referrals(
-            current_user,
-            filters,
-            page=pagination_parameters.page,
-            page_size=pagination_parameters.page_size,
-        )
-        pagination_parameters.item_count = page.total
-        return page.items
+        """Referrals the caller's agency holds, newest first. To search by name,
+        use POST /referrals/search (names stay out of URLs and logs)."""
+        return _page_of(query, pagination_parameters)
 
     @requires(Permission.REFERRALS_CREATE)
     @blp.arguments(ReferralCreateSchema)
@@ -107,6 +94,31 @@ class Referrals(MethodView):
         body = ReferralDetailSchema().dump(referral)
         referrals.remember_response(current_user, key, fingerprint, 201, body)
         return referral
+
+
+def _page_of(query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Referral]:
+    page = referrals.list_referrals(
+        current_user,
+        referrals.ReferralFilters.from_input(query),
+        page=pagination_parameters.page,
+        page_size=pagination_parameters.page_size,
+    )
+    pagination_parameters.item_count = page.total
+    return page.items
+
+
+@blp.route("/referrals/search")
+class ReferralSearch(MethodView):
+    @requires(Permission.REFERRALS_READ)
+    @blp.arguments(ReferralSearchSchema)
+    @blp.response(200, ReferralSchema(many=True))
+    @blp.paginate(page_size=25, max_page_size=100)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 413, 415)
+    def post(self, body: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
+        """Search the referrals the caller's agency holds by the child's name
+        or the reference (in the body, so names stay out of URLs), with the
+        same filters as the list; `page` and `page_size` in the query string."""
+        return _page_of(body, pagination_parameters)
 
 
 @blp.route("/referrals/<uuid:referral_id>")

@@ -31,7 +31,9 @@ from referral_app.services.errors import ServiceError
 from schemas.referral import (
     NoteCreateSchema,
     ReferralCreateSchema,
+    ReferralFiltersSchema,
     ReferralListQuerySchema,
+    ReferralSearchSchema,
     ShareCreateSchema,
     TransitionSchema,
 )
@@ -108,32 +110,46 @@ def home() -> str:
     return render_template("home.html", user=actor, sections=sections, overdue=lifecycle.is_overdue)
 
 
-@blp.get("/referrals")
+SEARCH_LIMIT = 100
+
+
+@blp.route("/referrals", methods=["GET", "POST"])
 @requires(Permission.REFERRALS_READ)
 def referral_list() -> str | tuple[str, int]:
-    filters_in = {key: value for key, value in request.args.items() if value and key != "page"}
-    data, errors = validate(ReferralListQuerySchema(), filters_in)
-    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    """The list with its filters (in the query string: nothing personal). A
+    search by name is POSTed, so the name never appears in a URL or a log;
+    it shows the first SEARCH_LIMIT matches."""
+    searching = request.method == "POST"
+    source = request.form if searching else request.args
+    filters_in = form_fields(source, skip=("page",))
+    schema = (
+        (ReferralSearchSchema() if filters_in.get("q") else ReferralFiltersSchema())
+        if searching
+        else ReferralListQuerySchema()
+    )
+    data, errors = validate(schema, filters_in)
+    page_number = 1 if searching else max(1, request.args.get("page", 1, type=int) or 1)
     if data is None:
         return render_template(
             "referrals/list.html", errors=errors, form=filters_in, page=None, **CHOICES
         ), 422
-    filters = referrals.ReferralFilters(
-        status=data.get("status"),
-        risk_level=data.get("risk_level"),
-        direction=data.get("direction"),
-        assigned_to_me=data.get("assigned_to") == "me",
-        overdue=data.get("overdue"),
-        q=data.get("q"),
+    page_size = SEARCH_LIMIT if searching else PAGE_SIZE
+    page = referrals.list_referrals(
+        current_user,
+        referrals.ReferralFilters.from_input(data),
+        page=page_number,
+        page_size=page_size,
     )
-    page = referrals.list_referrals(current_user, filters, page=page_number, page_size=PAGE_SIZE)
     return render_template(
         "referrals/list.html",
         errors={},
         form=filters_in,
+        query={key: value for key, value in filters_in.items() if key != "q"},
         page=page,
         page_number=page_number,
-        pages=max(1, -(-page.total // PAGE_SIZE)),
+        pages=1 if searching else max(1, -(-page.total // PAGE_SIZE)),
+        searching=searching,
+        search_limit=SEARCH_LIMIT,
         overdue=lifecycle.is_overdue,
         **CHOICES,
     )

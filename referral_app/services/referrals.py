@@ -236,6 +236,18 @@ class ReferralFilters:
     # "newest" (created, newest first) or "deadline" (triage deadline, soonest first).
     sort: str = "newest"
 
+    @classmethod
+    def from_input(cls, data: dict[str, Any]) -> ReferralFilters:
+        """From the loaded list or search schema (API query, body or web form)."""
+        return cls(
+            status=data.get("status"),
+            risk_level=data.get("risk_level"),
+            direction=data.get("direction"),
+            assigned_to_me=data.get("assigned_to") == "me",
+            overdue=data.get("overdue"),
+            q=data.get("q"),
+        )
+
 
 def search(actor: User, filters: ReferralFilters) -> Select[Referral]:
     """The held referrals matching the filters, newest first."""

@@ -47,7 +47,7 @@ def route_walk(referral, share, world):
     rid = referral["id"]
     return [
         ("GET", "/api/v1/referrals", None, "yjs_manager", "referral.list"),
-        ("GET", "/api/v1/referrals?q=Jayden", None, "yjs_manager", "referral.search"),
+        ("POST", "/api/v1/referrals/search", {"q": "Jayden"}, "yjs_manager", "referral.search"),
         ("POST", "/api/v1/referrals", referral_body(world.yjs), "officer", "referral.create"),
         ("GET", f"/api/v1/referrals/{rid}", None, "officer", "referral.read"),
         (

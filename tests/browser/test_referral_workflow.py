@@ -153,8 +153,11 @@ def test_the_closed_loop_through_the_pages(person, agencies, base_url):
     expect(stranger.get_by_role("heading", level=1)).to_have_text("Not Found")
     expect(stranger.get_by_text("Jayden")).to_have_count(0)
     assert_accessible(stranger)
-    stranger.goto(f"{base_url}/referrals?q=Jayden")
+    stranger.goto(f"{base_url}/referrals")
+    stranger.get_by_label("Child's name or reference").fill("Jayden")
+    stranger.get_by_role("button", name="Search").click()
     expect(stranger.get_by_text("0 referrals")).to_be_visible()
+    assert "Jayden" not in stranger.url
     assert_accessible(stranger)
 
 

@@ -357,8 +357,13 @@ def test_search_by_name_and_reference(client, world):
         ("%", []),
         ("_", []),
     ):
-        found = client.get(f"/api/v1/referrals?q={term}", headers=world.officer.headers).json
+        found = client.post(
+            "/api/v1/referrals/search", json={"q": term}, headers=world.officer.headers
+        ).json
         assert [r["id"] for r in found] == expected, term
+    in_url = client.get("/api/v1/referrals?q=jayden", headers=world.officer.headers)
+    assert in_url.status_code == 422
+    assert "q" in in_url.json["errors"]
 
 
 def test_second_live_share_to_the_same_agency_is_a_conflict(client, world):

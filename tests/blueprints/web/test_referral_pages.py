@@ -194,10 +194,20 @@ def test_share_and_revoke_from_the_page(app, people):
 def test_list_search_and_access_log_pages(people):
     officer, manager = people["officer"], people["manager"]
     path = officer.post("/referrals/new", data=new_referral_form(officer, people["yjs"])).location
-    listing = manager.get("/referrals?q=jayden").get_data(as_text=True)
+
+    def search(client, term):
+        return client.post(
+            "/referrals", data={"csrf_token": csrf_token(client, "/referrals"), "q": term}
+        )
+
+    listing = search(manager, "jayden").get_data(as_text=True)
     assert "Jayden" in listing
     assert "1 referral" in listing
-    assert "Jayden" not in people["stranger"].get("/referrals?q=jayden").get_data(as_text=True)
+    assert "Jayden" not in search(people["stranger"], "jayden").get_data(as_text=True)
+    # Names stay out of URLs: a GET search is refused with the reason.
+    in_url = manager.get("/referrals?q=jayden")
+    assert in_url.status_code == 422
+    assert "must not appear in" in in_url.get_data(as_text=True)
     bad = manager.get("/referrals?status=sleeping")
     assert bad.status_code == 422
     log = manager.get(f"{path}/access-log")
