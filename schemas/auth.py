@@ -42,7 +42,7 @@ class PasswordChangeSchema(InputSchema):
 
     current_password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
     new_password = password_field()
-    confirm_password = ma.fields.String(required=True)
+    confirm_password = ma.fields.String(required=True, validate=ma.validate.Length(max=128))
 
     @ma.validates_schema
     def passwords_match(self, data: dict[str, str], **_: object) -> None:
