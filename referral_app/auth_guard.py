@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 from flask import Flask, Request, Response, current_app, g, redirect, request, session
 from flask_login import current_user
 
-from referral_app import policy
+from referral_app import policy, rls
 from referral_app.errors import error_response, wants_json
-from referral_app.extensions import login_manager
+from referral_app.extensions import db, login_manager
 from referral_app.models import SessionKind, User
 from referral_app.services import audit, auth
 
@@ -87,6 +87,8 @@ def guard() -> Response | None:
                 code="mfa_enrolment_required",
             )
         return redirect("/account/totp")  # type: ignore[return-value]
+    # From here on the database itself scopes case rows to the user's agency.
+    g.rls_token = rls.scope_to(db.session, current_user.organisation_id)
     permission = required_permission(current_app, endpoint, request.method)
     if permission is None or not policy.has_permission(current_user, permission):
         audit.record_denial(
@@ -98,5 +100,12 @@ def guard() -> Response | None:
     return None
 
 
+def end_scope(_error: BaseException | None) -> None:
+    token = g.pop("rls_token", None)
+    if token is not None:
+        rls.unscope(token)
+
+
 def init_app(app: Flask) -> None:
     app.before_request(guard)
+    app.teardown_request(end_scope)

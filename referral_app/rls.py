@@ -1,0 +1,58 @@
+"""PostgreSQL row-level security: a second line behind the application's own
+scoping (services.scoping). Every transaction of a signed-in user's request
+tells the database which organisation is asking
+(`app.organisation_id`); the policies (migration 2026_11_24_2300) then show
+only the case rows that organisation holds, whatever query the application
+sends. Requests without a user, the command line and migrations run with
+`app.rls_bypass = on`.
+
+The policies only bind a role that is neither a superuser nor the tables'
+owner: run the application as such a role (README, "Row-level security").
+On SQLite this module does nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextvars import ContextVar, Token
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, SessionTransaction
+
+_organisation: ContextVar[uuid.UUID | None] = ContextVar("rls_organisation", default=None)
+
+_SET = text(
+    "SELECT set_config('app.organisation_id', :organisation, true), "
+    "set_config('app.rls_bypass', :bypass, true)"
+)
+
+
+def _settings() -> dict[str, str]:
+    organisation = _organisation.get()
+    if organisation is None:
+        return {"organisation": "", "bypass": "on"}
+    return {"organisation": str(organisation), "bypass": "off"}
+
+
+@event.listens_for(Session, "after_begin")
+def _apply_to_new_transaction(
+    _session: Session, _transaction: SessionTransaction, connection: Connection
+) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(_SET, _settings())
+
+
+def scope_to(session: Any, organisation_id: uuid.UUID) -> Token[uuid.UUID | None]:
+    """From now until `unscope`, this request's transactions see only what
+    `organisation_id` holds (on PostgreSQL). Applies to the open transaction too."""
+    token = _organisation.set(organisation_id)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_SET, _settings())
+    return token
+
+
+def unscope(token: Token[uuid.UUID | None]) -> None:
+    _organisation.reset(token)
