@@ -156,3 +156,35 @@ def test_password_is_rehashed_when_parameters_change(app, client, factory):
     assert after != before
     assert "t=2" in after
     token_for(client, user)  # the new hash verifies
+
+
+def test_unknown_users_cost_the_same_password_work(app, client, factory):
+    """No user enumeration by timing: an unknown email still runs one argon2
+    verification, like a known one."""
+    from referral_app.services import credentials
+
+    user = factory.user()
+    with app.app_context():
+        real = credentials.password_hasher()
+    calls: list[str] = []
+
+    class CountingHasher:
+        def verify(self, stored, password):
+            calls.append(stored)
+            return real.verify(stored, password)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    app.extensions["argon2"] = CountingHasher()
+    try:
+        client.post("/api/v1/auth/tokens", json={"email": user.email, "password": "wrong one!"})
+        known = len(calls)
+        client.post(
+            "/api/v1/auth/tokens", json={"email": "ghost@example.org", "password": "x" * 12}
+        )
+    finally:
+        app.extensions["argon2"] = real
+    assert known == 1
+    assert len(calls) - known == 1
+    assert calls[1].startswith("$argon2id$")  # a real hash, not a shortcut
