@@ -10,15 +10,20 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api import audit as api_audit
     from blueprints.api import auth as api_auth
     from blueprints.api import children as api_children
+    from blueprints.api import notifications as api_notifications
     from blueprints.api import organisations as api_organisations
     from blueprints.api import referrals as api_referrals
+    from blueprints.api import reports as api_reports
     from blueprints.api import users as api_users
     from blueprints.web import account as web_account
     from blueprints.web import admin as web_admin
     from blueprints.web import api_docs as web_api_docs
     from blueprints.web import audit as web_audit
     from blueprints.web import auth as web_auth
+    from blueprints.web import children as web_children
+    from blueprints.web import notifications as web_notifications
     from blueprints.web import referrals as web_referrals
+    from blueprints.web import reports as web_reports
     from referral_app.extensions import csrf
 
     for blueprint in (
@@ -29,6 +34,9 @@ def register_blueprints(app: Flask) -> None:
         web_admin.blp,
         web_audit.blp,
         web_api_docs.blp,
+        web_children.blp,
+        web_notifications.blp,
+        web_reports.blp,
     ):
         app.register_blueprint(blueprint)
 
@@ -42,6 +50,8 @@ def register_blueprints(app: Flask) -> None:
         api_referrals.blp,
         api_children.blp,
         api_audit.blp,
+        api_notifications.blp,
+        api_reports.blp,
     ):
         csrf.exempt(api_blueprint)
         api.register_blueprint(api_blueprint, url_prefix="/api/v1")

@@ -35,6 +35,11 @@ class Permission(enum.StrEnum):
     SHARES_MANAGE = "shares:manage"
     ACCESS_LOG_READ = "referrals:access-log"
     AUDIT_READ = "audit:read"
+    CHILDREN_MATCH = "children:match"
+    CHILDREN_MANAGE = "children:manage"  # merge, unmerge, rectify
+    CHILDREN_EXPORT = "children:export"  # subject access
+    REPORTS_READ = "reports:read"
+    NOTIFICATIONS_READ = "notifications:read"
 
 
 _EVERYONE = frozenset({Permission.ACCOUNT_SELF, Permission.ORGANISATIONS_READ})
@@ -44,6 +49,8 @@ _CASE_WORK = _EVERYONE | {
     Permission.REFERRALS_UPDATE,
     Permission.REFERRALS_TRANSITION,
     Permission.NOTES_CREATE,
+    Permission.CHILDREN_MATCH,
+    Permission.NOTIFICATIONS_READ,
 }
 
 # Roles that work cases: everyone else (org admins, auditors, system admins)
@@ -53,7 +60,14 @@ CASE_ROLES = frozenset({Role.REFERRER, Role.CASEWORKER, Role.MANAGER})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.REFERRER: _CASE_WORK,
     Role.CASEWORKER: _CASE_WORK,
-    Role.MANAGER: _CASE_WORK | {Permission.SHARES_MANAGE, Permission.ACCESS_LOG_READ},
+    Role.MANAGER: _CASE_WORK
+    | {
+        Permission.SHARES_MANAGE,
+        Permission.ACCESS_LOG_READ,
+        Permission.CHILDREN_MANAGE,
+        Permission.CHILDREN_EXPORT,
+        Permission.REPORTS_READ,
+    },
     Role.ORG_ADMIN: _EVERYONE | {Permission.USERS_READ, Permission.USERS_MANAGE},
     Role.AUDITOR: _EVERYONE | {Permission.AUDIT_READ, Permission.ACCESS_LOG_READ},
     Role.SYSTEM_ADMIN: _EVERYONE

@@ -113,7 +113,8 @@ class ReferralSearch(MethodView):
     @blp.arguments(ReferralSearchSchema)
     @blp.response(200, ReferralSchema(many=True))
     @blp.paginate(page_size=25, max_page_size=100)
-    @documents_errors(blp, *AUTHENTICATED_ERRORS, 413, 415)
+    @documents_pagination(blp)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 413, 415)
     def post(self, body: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """Search the referrals the caller's agency holds by the child's name
         or the reference (in the body, so names stay out of URLs), with the

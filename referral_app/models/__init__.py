@@ -1,6 +1,12 @@
 """The tables. Importing this package registers every model on the metadata."""
 
 from referral_app.models.audit import AuditEvent
+from referral_app.models.notification import (
+    ChildMerge,
+    Notification,
+    NotificationKind,
+    OutboxEmail,
+)
 from referral_app.models.organisation import Organisation, OrganisationKind
 from referral_app.models.referral import (
     Child,
@@ -26,14 +32,18 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "Child",
+    "ChildMerge",
     "ConsentStatus",
     "IdempotencyRecord",
     "LawfulBasis",
     "Note",
     "NoteKind",
     "NoteVisibility",
+    "Notification",
+    "NotificationKind",
     "Organisation",
     "OrganisationKind",
+    "OutboxEmail",
     "Outcome",
     "ReferenceCounter",
     "Referral",

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 from referral_app.extensions import Model
 from referral_app.models.organisation import Organisation, enum_column
@@ -110,6 +112,12 @@ class Child(Model):
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    # Set when merged into another record (see ChildMerge); cleared by an unmerge.
+    # (No foreign key: adding one would rebuild the table on SQLite; the
+    # ChildMerge row holds the link with its keys.)
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Set when retention removed the identifying details.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<Child {self.id}>"
@@ -151,6 +159,10 @@ class Referral(Model):
     triage_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Retention skips a referral on legal hold (and its child's details).
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When the receiving managers were told the triage deadline passed.
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic locking: every UPDATE says "WHERE version = <the version I
     # read>", so of two writers that read the same version only one wins.
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -241,6 +253,8 @@ class Note(Model):
         enum_column(NoteVisibility, "note_visibility")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when retention removed the text.
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User] = relationship(lazy="selectin")
     organisation: Mapped[Organisation] = relationship(lazy="selectin")

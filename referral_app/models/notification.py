@@ -1,0 +1,89 @@
+"""In-app notifications and the e-mail outbox."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from referral_app.extensions import Model
+from referral_app.models.organisation import enum_column
+from referral_app.models.referral import Referral
+from referral_app.models.types import UTCDateTime, new_uuid, utcnow
+
+
+class NotificationKind(enum.StrEnum):
+    ARRIVED = "referral_arrived"  # submitted: the receiving agency's managers
+    ASSIGNED = "referral_assigned"  # the assignee
+    DECLINED = "referral_declined"  # the referrer and the referring managers
+    CLOSED = "referral_closed"  # the referrer and the referring managers
+    REOPENED = "referral_reopened"  # the referrer and the referring managers
+    SHARED = "referral_shared"  # the further agency's managers
+    OVERDUE = "triage_overdue"  # the receiving agency's managers
+
+
+class Notification(Model):
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_recipient_unread", "recipient_id", "read_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    recipient_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE")
+    )
+    kind: Mapped[NotificationKind] = mapped_column(
+        enum_column(NotificationKind, "notification_kind")
+    )
+    referral_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    referral: Mapped[Referral] = relationship(lazy="joined", innerjoin=True)
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.kind}>"
+
+
+class OutboxEmail(Model):
+    """An e-mail waiting to be sent, written in the same transaction as the
+    event that causes it. Carries only the reference and a link: no personal data."""
+
+    __tablename__ = "outbox_email"
+    __table_args__ = (Index("ix_outbox_email_pending", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+    def __repr__(self) -> str:
+        return f"<OutboxEmail {self.id}>"
+
+
+class ChildMerge(Model):
+    """Two child records found to be the same child: the merged one's
+    referrals moved to the survivor. Undone by setting `undone_at`, which
+    moves exactly `moved_referral_ids` back."""
+
+    __tablename__ = "child_merge"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    survivor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("child.id"), index=True)
+    merged_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("child.id"), index=True)
+    moved_referral_ids: Mapped[list[str]] = mapped_column(JSON)
+    merged_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    undone_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<ChildMerge {self.id}>"
