@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,13 +17,14 @@ from marshmallow import ValidationError
 
 from referral_app.extensions import db
 from referral_app.models import OrganisationKind, Role
-from referral_app.services import audit, demo, organisations, users
+from referral_app.services import audit, demo, notifications, organisations, outbox, users
 from referral_app.services.errors import ServiceError
 from schemas.organisation import OrganisationCreateSchema
 from schemas.user import UserCreateSchema
 
 orgs_cli = AppGroup("orgs", help="Manage organisations (agencies).")
 audit_cli = AppGroup("audit", help="The audit trail.")
+outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
 users_cli = AppGroup("users", help="Manage users.")
 
 
@@ -138,8 +140,33 @@ def verify_audit() -> None:
         sys.exit(1)
 
 
+@outbox_cli.command("send")
+@click.option("--watch", is_flag=True, help="Keep running, sending as e-mails arrive.")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between passes.")
+@click.option(
+    "--passes", default=0, hidden=True, help="With --watch, stop after this many passes (tests)."
+)
+def send_outbox(watch: bool, interval: float, passes: int) -> None:
+    """Tell managers about referrals past their triage deadline, then send the
+    e-mails that are due (retrying failed ones with back-off)."""
+    done = 0
+    while True:
+        overdue = notifications.notify_overdue()
+        db.session.commit()
+        report = outbox.send_pending()
+        click.echo(
+            f"overdue notices: {overdue}; sent: {report.sent}; failed: {report.failed}; "
+            f"waiting: {report.pending}"
+        )
+        done += 1
+        if not watch or (passes and done >= passes):
+            break
+        time.sleep(interval)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(audit_cli)
+    app.cli.add_command(outbox_cli)
     app.cli.add_command(orgs_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)

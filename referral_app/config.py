@@ -50,6 +50,16 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "referrals"
 
+    # E-mail: links in e-mails point here; the outbox sender uses these.
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    SMTP_HOST = "localhost"
+    SMTP_PORT = 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = False
+    MAIL_FROM = "referrals@localhost"
+    OUTBOX_MAX_ATTEMPTS = 10
+
     # Days a submitted referral may wait for triage, by risk level.
     TRIAGE_DEADLINE_DAYS: ClassVar[dict[str, float]] = {"high": 1, "medium": 3, "low": 7}
 
@@ -99,6 +109,7 @@ class Config:
         "SMTP_USERNAME",
         "SMTP_PASSWORD",
         "MAIL_FROM",
+        "PUBLIC_BASE_URL",
     )
 
     @classmethod

@@ -22,7 +22,7 @@ from referral_app.models import (
     User,
     utcnow,
 )
-from referral_app.services import audit
+from referral_app.services import audit, notifications
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from referral_app.services.scoping import Relation, relations, visible_notes
 
@@ -179,6 +179,7 @@ def share(
     )
     db.session.add(grant)
     db.session.flush()
+    notifications.on_share(actor, referral, organisation_id)
     # A disclosure: the recipient agency is named.
     audit.record(
         "referral.shared",

@@ -31,7 +31,7 @@ from referral_app.models import (
     utcnow,
 )
 from referral_app.policy import CASE_ROLES
-from referral_app.services import audit
+from referral_app.services import audit, notifications
 from referral_app.services.errors import Conflict, Forbidden, Invalid
 from referral_app.services.scoping import Relation, relations
 
@@ -223,6 +223,7 @@ def transition(
     )
     db.session.add(change)
     db.session.flush()
+    notifications.on_transition(actor, referral, str(action))
     audit.record(
         f"referral.{action}",
         actor,

@@ -1,0 +1,170 @@
+"""Notifications: in-app, and e-mail through the outbox, written in the
+same transaction as the event. An e-mail carries the reference and a link,
+never personal data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from referral_app.extensions import db
+from referral_app.models import (
+    Notification,
+    NotificationKind,
+    OutboxEmail,
+    Referral,
+    ReferralStatus,
+    Role,
+    User,
+    UserRole,
+    utcnow,
+)
+from referral_app.services.errors import NotFound
+
+K = NotificationKind
+
+SUBJECTS = {
+    K.ARRIVED: "arrived for triage",
+    K.ASSIGNED: "assigned to you",
+    K.DECLINED: "declined",
+    K.CLOSED: "closed with an outcome",
+    K.REOPENED: "reopened",
+    K.SHARED: "shared with your agency",
+    K.OVERDUE: "past its triage deadline",
+}
+
+
+def _managers_of(organisation_id: uuid.UUID) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                User.organisation_id == organisation_id,
+                User.active.is_(True),
+                UserRole.role == Role.MANAGER,
+            )
+        ).unique()
+    )
+
+
+def notify(
+    kind: NotificationKind, referral: Referral, recipients: Iterable[User], *, actor: User | None
+) -> list[Notification]:
+    """One notification and one e-mail per recipient (the actor excluded)."""
+    created = []
+    seen: set[uuid.UUID] = set()
+    base_url = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    for user in recipients:
+        if user.id in seen or (actor is not None and user.id == actor.id) or not user.active:
+            continue
+        seen.add(user.id)
+        notification = Notification(recipient_id=user.id, kind=kind, referral=referral)
+        db.session.add(notification)
+        created.append(notification)
+        db.session.add(
+            OutboxEmail(
+                recipient=user.email,
+                subject=f"Referral {referral.reference} {SUBJECTS[kind]}",
+                body=(
+                    f"Referral {referral.reference} {SUBJECTS[kind]}.\n\n"
+                    f"Open it: {base_url}/referrals/{referral.id}\n\n"
+                    "This e-mail carries no personal details: sign in to see the referral.\n"
+                ),
+            )
+        )
+    db.session.flush()
+    return created
+
+
+def on_transition(actor: User, referral: Referral, action: str) -> None:
+    """Who hears about a status change (DESIGN section 1's closed loop)."""
+    if action == "submit":
+        notify(K.ARRIVED, referral, _managers_of(referral.receiving_organisation_id), actor=actor)
+    elif action == "assign" and referral.assignee is not None:
+        notify(K.ASSIGNED, referral, [referral.assignee], actor=actor)
+    elif action in ("decline", "close", "reopen"):
+        kind = {"decline": K.DECLINED, "close": K.CLOSED, "reopen": K.REOPENED}[action]
+        referrer = db.session.get(User, referral.referring_user_id)
+        recipients = [referrer] if referrer is not None else []
+        recipients += _managers_of(referral.referring_organisation_id)
+        notify(kind, referral, recipients, actor=actor)
+
+
+def on_share(actor: User, referral: Referral, organisation_id: uuid.UUID) -> None:
+    notify(K.SHARED, referral, _managers_of(organisation_id), actor=actor)
+
+
+def notify_overdue() -> int:
+    """Tell the receiving managers of each referral that passed its triage
+    deadline since the last sweep (once per referral). Returns how many."""
+    now = utcnow()
+    overdue = list(
+        db.session.scalars(
+            select(Referral).where(
+                Referral.status == ReferralStatus.SUBMITTED,
+                Referral.triage_deadline < now,
+                Referral.overdue_notified_at.is_(None),
+            )
+        )
+    )
+    for referral in overdue:
+        notify(K.OVERDUE, referral, _managers_of(referral.receiving_organisation_id), actor=None)
+        # A plain UPDATE: no version bump, this is not a change of the referral.
+        db.session.execute(
+            update(Referral)
+            .where(Referral.id == referral.id)
+            .values(overdue_notified_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return len(overdue)
+
+
+def list_notifications(
+    actor: User, *, unread_only: bool, page: int, page_size: int
+) -> tuple[list[Notification], int]:
+    query = select(Notification).where(Notification.recipient_id == actor.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = db.session.scalars(
+        query.order_by(Notification.created_at.desc(), Notification.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    return list(items), total
+
+
+def unread_count(actor: User) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.recipient_id == actor.id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def mark_read(actor: User, notification_id: uuid.UUID | None = None) -> int:
+    """Mark one of the actor's notifications (or all of them) read. Another
+    user's notification does not exist for them (NotFound)."""
+    query = update(Notification).where(
+        Notification.recipient_id == actor.id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        owned = db.session.scalar(
+            select(Notification.id).where(
+                Notification.id == notification_id, Notification.recipient_id == actor.id
+            )
+        )
+        if owned is None:
+            raise NotFound("No such notification.")
+        query = query.where(Notification.id == notification_id)
+    result = db.session.execute(
+        query.values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
