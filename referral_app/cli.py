@@ -17,7 +17,15 @@ from marshmallow import ValidationError
 
 from referral_app.extensions import db
 from referral_app.models import OrganisationKind, Role
-from referral_app.services import audit, demo, notifications, organisations, outbox, users
+from referral_app.services import (
+    audit,
+    demo,
+    notifications,
+    organisations,
+    outbox,
+    retention,
+    users,
+)
 from referral_app.services.errors import ServiceError
 from schemas.organisation import OrganisationCreateSchema
 from schemas.user import UserCreateSchema
@@ -25,6 +33,7 @@ from schemas.user import UserCreateSchema
 orgs_cli = AppGroup("orgs", help="Manage organisations (agencies).")
 audit_cli = AppGroup("audit", help="The audit trail.")
 outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
+retention_cli = AppGroup("retention", help="Anonymise what is past retention.")
 users_cli = AppGroup("users", help="Manage users.")
 
 
@@ -164,8 +173,28 @@ def send_outbox(watch: bool, interval: float, passes: int) -> None:
         time.sleep(interval)
 
 
+@retention_cli.command("apply")
+@click.option("--dry-run", is_flag=True, help="Say what would be anonymised; change nothing.")
+def apply_retention(dry_run: bool) -> None:
+    """Anonymise children (and their case text) whose referrals all ended
+    more than RETENTION_DAYS ago, unless one is on legal hold."""
+    with command_transaction():
+        report = retention.apply(dry_run=dry_run)
+        if dry_run:
+            db.session.rollback()
+    verb = "would anonymise" if dry_run else "anonymised"
+    cutoff = report.cutoff.date().isoformat() if report.cutoff else "?"
+    click.echo(
+        f"{verb} {len(report.children)} children, the text of {report.referrals} referrals "
+        f"and {report.notes} notes (referrals that ended before {cutoff})"
+    )
+    for child_id in report.children:
+        click.echo(f"  child {child_id}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(audit_cli)
+    app.cli.add_command(retention_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(orgs_cli)
     app.cli.add_command(users_cli)

@@ -60,6 +60,10 @@ class Config:
     MAIL_FROM = "referrals@localhost"
     OUTBOX_MAX_ATTEMPTS = 10
 
+    # Children's details and case text are anonymised this many days after
+    # their last referral ended (closed, declined or withdrawn).
+    RETENTION_DAYS = 6 * 365
+
     # Days a submitted referral may wait for triage, by risk level.
     TRIAGE_DEADLINE_DAYS: ClassVar[dict[str, float]] = {"high": 1, "medium": 3, "low": 7}
 

@@ -19,7 +19,7 @@ from referral_app.models import (
     RiskLevel,
 )
 from referral_app.services import lifecycle
-from schemas.common import InputSchema, OutputSchema
+from schemas.common import InputSchema, JsonBoolean, OutputSchema
 
 # Youth justice and leaving-care services work with young people up to 25.
 OLDEST_CHILD_YEARS = 25
@@ -158,6 +158,8 @@ class ReferralListQuerySchema(ReferralFiltersSchema):
 class ReferralSearchSchema(ReferralFiltersSchema):
     """Filters in a POST body, including the child's name or the reference."""
 
+    overdue = JsonBoolean()
+
     q = ma.fields.String(
         required=True,
         validate=ma.validate.Length(min=1, max=100),
@@ -221,6 +223,7 @@ class ReferralSchema(OutputSchema):
     triaged_at = ma.fields.AwareDateTime(allow_none=True)
     closed_at = ma.fields.AwareDateTime(allow_none=True)
     version = ma.fields.Integer()
+    legal_hold = ma.fields.Boolean()
 
 
 class ReferralDetailSchema(ReferralSchema):
@@ -269,3 +272,8 @@ class ShareSchema(OutputSchema):
     granted_at = ma.fields.AwareDateTime()
     expires_at = ma.fields.AwareDateTime()
     revoked_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class LegalHoldSchema(InputSchema):
+    legal_hold = ma.fields.Boolean(required=True)
+    reason = _text(2000, required=True)

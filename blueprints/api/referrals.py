@@ -14,11 +14,12 @@ from flask_smorest.pagination import PaginationParameters
 from blueprints.api import AUTHENTICATED_ERRORS, documents_errors, documents_pagination
 from referral_app.models import Note, Referral, Share, StatusChange
 from referral_app.policy import Permission, requires
-from referral_app.services import audit, casework, lifecycle, referrals
+from referral_app.services import audit, casework, lifecycle, referrals, retention
 from referral_app.services.errors import Invalid
 from referral_app.services.scoping import get_held_referral
 from schemas.audit import AccessLogEntrySchema
 from schemas.referral import (
+    LegalHoldSchema,
     NoteCreateSchema,
     NoteSchema,
     ReferralCreateSchema,
@@ -165,6 +166,23 @@ class Transitions(MethodView):
             referral,
             data.pop("action"),
             **data,
+        )
+        return referral
+
+
+@blp.route("/referrals/<uuid:referral_id>/legal-hold")
+class LegalHold(MethodView):
+    @requires(Permission.SHARES_MANAGE)
+    @blp.arguments(LegalHoldSchema)
+    @blp.response(200, ReferralDetailSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 413, 415)
+    def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Referral:
+        """Put the referral on legal hold (retention will not anonymise it or its
+        child) or lift the hold, with a reason. Managers of the referring or
+        receiving agency."""
+        referral = get_held_referral(current_user, referral_id)
+        retention.set_legal_hold(
+            current_user, referral, on=data["legal_hold"], reason=data["reason"]
         )
         return referral
 

@@ -76,6 +76,13 @@ def route_walk(referral, share, world):
         ),
         ("GET", f"/api/v1/children/{referral['child']['id']}", None, "officer", "child.read"),
         (
+            "POST",
+            f"/api/v1/referrals/{rid}/legal-hold",
+            {"legal_hold": True, "reason": "Court order."},
+            "police_manager",
+            "referral.legal_hold_set",
+        ),
+        (
             "DELETE",
             f"/api/v1/referrals/{rid}/shares/{share['id']}",
             None,

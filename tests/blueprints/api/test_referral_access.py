@@ -22,6 +22,7 @@ ROUTES = [
     ("POST", "/api/v1/referrals/{rid}/transitions", {"action": "reopen", "reason": "x"}),
     ("GET", "/api/v1/referrals/{rid}/history", None),
     ("GET", "/api/v1/referrals/{rid}/access-log", None),
+    ("POST", "/api/v1/referrals/{rid}/legal-hold", {"legal_hold": True, "reason": "Court order."}),
     ("GET", "/api/v1/referrals/{rid}/notes", None),
     ("POST", "/api/v1/referrals/{rid}/notes", {"body": "Hello", "visibility": "shared"}),
     ("GET", "/api/v1/referrals/{rid}/shares", None),
@@ -180,7 +181,7 @@ def test_shared_agency_sees_the_referral_shared_notes_and_its_own_share_only(cli
     assert patch.status_code == 403
     reshare = client.post(
         f"/api/v1/referrals/{rid}/shares",
-        json=fill(ROUTES[8][2], case),
+        json=fill(ROUTES[9][2], case),
         headers=world.charity_manager.headers,
     )
     assert reshare.status_code == 403
