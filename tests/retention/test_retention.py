@@ -116,7 +116,7 @@ def test_apply_anonymises_exactly_what_is_past_retention_and_not_held(app, clien
         None,
         None,
     )
-    assert old.date_of_birth.month == 1 and old.date_of_birth.day == 1
+    assert (old.date_of_birth.month, old.date_of_birth.day) == (1, 1)
     assert old.anonymised_at is not None
     for name in ("held", "recent", "live"):
         kept = child_of(app, cases[name])
