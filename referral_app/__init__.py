@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
     }
 
+    _configure_logging(app)
     _init_extensions(app)
     _register_blueprints(app)
 
@@ -66,6 +68,19 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     throttling.init_app(app)  # wraps the sign-in views, so after the blueprints
     cli.register(app)
     return app
+
+
+def _configure_logging(app: Flask) -> None:
+    """Request logs as JSON lines on stderr (gunicorn collects them); the
+    test suite leaves logging to pytest."""
+    request_log = logging.getLogger("referral_app.requests")
+    if app.testing or request_log.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    request_log.addHandler(handler)
+    request_log.setLevel(logging.INFO)
+    request_log.propagate = False
 
 
 def _init_extensions(app: Flask) -> None:

@@ -4,15 +4,20 @@ flush."""
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+import time
 import uuid
 
 from flask import Flask, Response, g, request
+from flask_login import current_user
 
 from referral_app.extensions import db
 from referral_app.services import audit
 
 REQUEST_ID_HEADER = "X-Request-ID"
+request_log = logging.getLogger("referral_app.requests")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -20,6 +25,7 @@ def begin_request() -> None:
     supplied = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = supplied if _VALID_REQUEST_ID.match(supplied) else uuid.uuid4().hex
     g.audit_binding = audit.bind_request(g.request_id, request.remote_addr)
+    g.started = time.perf_counter()
 
 
 def keep_changes_on_error() -> None:
@@ -40,7 +46,31 @@ def commit_or_roll_back(response: Response) -> Response:
             db.session.commit()
     if "request_id" in g:
         response.headers[REQUEST_ID_HEADER] = g.request_id
+        log_request(response)
     return response
+
+
+def log_request(response: Response) -> None:
+    """One JSON line per request, with the request id the audit events carry.
+    No personal data: the path holds ids only, the query string is left out
+    (names are never in URLs), and users appear by id."""
+    authenticated = current_user.is_authenticated if current_user else False
+    request_log.info(
+        json.dumps(
+            {
+                "request_id": g.request_id,
+                "method": request.method,
+                "path": request.path,
+                "endpoint": request.endpoint,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.started) * 1000, 2),
+                "user_id": str(current_user.id) if authenticated else None,
+                "organisation_id": str(current_user.organisation_id) if authenticated else None,
+                "client_ip": request.remote_addr,
+            },
+            separators=(",", ":"),
+        )
+    )
 
 
 def end_request(_error: BaseException | None) -> None:
