@@ -192,7 +192,25 @@ def apply_retention(dry_run: bool) -> None:
         click.echo(f"  child {child_id}")
 
 
+@click.command("bench-seed")
+@click.option("--referrals", default=10_000, show_default=True)
+@click.option("--organisations", default=50, show_default=True)
+def bench_seed(referrals: int, organisations: int) -> None:
+    """Load generated benchmark data in bulk (into an empty database)."""
+    from referral_app import benchseed
+
+    started = time.perf_counter()
+    with command_transaction():
+        counts = benchseed.seed(referrals, organisations)
+    seconds = time.perf_counter() - started
+    click.echo(", ".join(f"{table}: {count}" for table, count in counts.items()))
+    click.echo(
+        f"loaded in {seconds:.1f} s; every bench user's password: {benchseed.BENCH_PASSWORD}"
+    )
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(bench_seed)
     app.cli.add_command(audit_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(outbox_cli)
