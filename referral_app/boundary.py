@@ -9,9 +9,12 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from referral_app.extensions import db
 from referral_app.services import audit
@@ -19,6 +22,12 @@ from referral_app.services import audit
 REQUEST_ID_HEADER = "X-Request-ID"
 request_log = logging.getLogger("referral_app.requests")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _count_query(*_: Any) -> None:
+    if has_request_context():
+        g.query_count = g.get("query_count", 0) + 1
 
 
 def begin_request() -> None:
@@ -46,6 +55,9 @@ def commit_or_roll_back(response: Response) -> Response:
             db.session.commit()
     if "request_id" in g:
         response.headers[REQUEST_ID_HEADER] = g.request_id
+        if current_app.config.get("QUERY_COUNT_HEADER"):
+            # For the benchmark and the N+1 tests: SQL statements this request ran.
+            response.headers["X-Query-Count"] = str(g.get("query_count", 0))
         log_request(response)
     return response
 

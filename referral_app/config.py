@@ -47,6 +47,8 @@ class Config:
     # notation), on the login page and the token endpoint together.
     SIGN_IN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
     SIGN_IN_LIMIT_PER_ADDRESS = "100 per 15 minutes"
+    # CSV exports of an agency's referrals per user (API and reports page together).
+    CSV_EXPORT_LIMIT = "10 per hour"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "referrals"
 
@@ -114,6 +116,7 @@ class Config:
         "SMTP_PASSWORD",
         "MAIL_FROM",
         "PUBLIC_BASE_URL",
+        "QUERY_COUNT_HEADER",
     )
 
     @classmethod
