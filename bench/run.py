@@ -216,9 +216,7 @@ def main() -> None:
             body={"email": "manager0@bench-0001.example", "password": PASSWORD},
         )
         token = body["token"]
-        status, headers, incoming = request(
-            "GET", "/api/v1/referrals?direction=incoming&page_size=25", token
-        )
+        _, _, incoming = request("GET", "/api/v1/referrals?direction=incoming&page_size=25", token)
         ids = [r["id"] for r in incoming] or ["00000000-0000-4000-8000-000000000000"]
         _, _, working = request(
             "GET", "/api/v1/referrals?direction=incoming&status=in_progress&page_size=100", token
@@ -266,7 +264,7 @@ def main() -> None:
         for name, (method, paths, body_text) in scenarios.items():
             if name == "healthz":
                 continue
-            st, hdrs, _ = request(
+            _, hdrs, _ = request(
                 method, paths[0], token, json.loads(body_text) if body_text else None
             )
             queries[name] = hdrs.get("X-Query-Count", "?")
