@@ -80,7 +80,6 @@ def _configure_logging(app: Flask) -> None:
     handler.setFormatter(logging.Formatter("%(message)s"))
     request_log.addHandler(handler)
     request_log.setLevel(logging.INFO)
-    request_log.propagate = False
 
 
 def _init_extensions(app: Flask) -> None:

@@ -1,7 +1,8 @@
 """Sign-in throttling with Flask-Limiter: per account and per client address,
 never global (one attacker must not lock everybody out). Only failed attempts
 count. The counters live in Redis when REDIS_URL is set, so the limits hold
-across workers and hosts; in memory otherwise (one process: development)."""
+across workers and hosts; in memory otherwise (one process: development).
+CSV exports of an agency's referrals are limited per user, the same way."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RequestLimit
+from flask_login import current_user
 
 from referral_app.services import audit
 
@@ -32,6 +34,8 @@ def _account_key() -> str:
 
 
 def _on_breach(request_limit: RequestLimit) -> Response | None:
+    if request.endpoint not in SIGN_IN_ENDPOINTS:
+        return None  # other limits record their own refusals
     audit.record_denial(
         "auth.throttled", None, reason=f"{request.method} {request.path}: {request_limit.limit}"
     )
@@ -53,7 +57,8 @@ SIGN_IN_ENDPOINTS = ("web_auth.login", "auth.Tokens")
 
 def init_app(app: Flask) -> None:
     """One limiter per application (call after the blueprints are registered):
-    wraps the sign-in views with the per-account and per-address limits."""
+    wraps the sign-in views with the per-account and per-address limits, and
+    the CSV exports with the per-user limit."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     limiter = Limiter(client_address, app=app, on_breach=_on_breach, strategy="moving-window")
     app.extensions["referral_limiter"] = limiter
@@ -78,3 +83,41 @@ def init_app(app: Flask) -> None:
         for limit in limits:
             view = limit(view)
         app.view_functions[endpoint] = view
+    _limit_csv_exports(app, limiter)
+
+
+# --- CSV exports -------------------------------------------------------------
+# A bulk disclosure of an agency's referrals: limited per user (whether by the
+# API or the reports page, one shared counter), counting the exports made.
+# The check runs inside the view, after the guard has found the user.
+
+CSV_EXPORT_ENDPOINTS = ("reports.ReferralsCsv", "web_reports.referrals_csv")
+
+
+def _user_key() -> str:
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"address:{client_address()}"  # not reached: the guard wants a user
+
+
+def _exported(response: Response) -> bool:
+    return response.status_code < 400
+
+
+def _on_export_breach(request_limit: RequestLimit) -> Response | None:
+    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    audit.record_denial("report.csv_export", actor, reason=f"throttled: {request_limit.limit}")
+    return None
+
+
+def _limit_csv_exports(app: Flask, limiter: Limiter) -> None:
+    limit = limiter.shared_limit(
+        _config_limit("CSV_EXPORT_LIMIT"),
+        "csv-export-per-user",
+        key_func=_user_key,
+        deduct_when=_exported,
+        on_breach=_on_export_breach,
+    )
+    for endpoint in CSV_EXPORT_ENDPOINTS:
+        view: Any = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limit(view)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import marshmallow as ma
+from flask import has_request_context, request
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128
@@ -32,6 +33,18 @@ class InputSchema(ma.Schema):
 
     # Fields whose whitespace is significant (passwords).
     unstripped: frozenset[str] = frozenset()
+
+
+class JsonBoolean(ma.fields.Boolean):
+    """A boolean in a request body. In JSON it is `true` or `false`, as
+    documented, not 1, 0, "yes" or "on", which marshmallow's Boolean also
+    takes; a browser form sends text ("true" from a checkbox), so a form keeps
+    marshmallow's spellings."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool) and has_request_context() and request.is_json:
+            raise self.make_error("invalid", input=value)
+        return bool(super()._deserialize(value, attr, data, **kwargs))
 
 
 @cache

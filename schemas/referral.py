@@ -275,5 +275,5 @@ class ShareSchema(OutputSchema):
 
 
 class LegalHoldSchema(InputSchema):
-    legal_hold = ma.fields.Boolean(required=True)
+    legal_hold = JsonBoolean(required=True)
     reason = _text(2000, required=True)

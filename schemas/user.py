@@ -1,7 +1,9 @@
+from typing import Any
+
 import marshmallow as ma
 
 from referral_app.models import Role
-from schemas.common import InputSchema, OutputSchema, password_field
+from schemas.common import InputSchema, JsonBoolean, OutputSchema, password_field
 from schemas.organisation import OrganisationSchema
 
 
@@ -56,13 +58,19 @@ class UserCreateSchema(InputSchema):
 class UserUpdateSchema(InputSchema):
     full_name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
     roles = roles_field()
-    active = ma.fields.Boolean()
-    reset_totp = ma.fields.Boolean(
+    active = JsonBoolean()
+    reset_totp = JsonBoolean(
         metadata={"description": "Remove the user's authenticator: they enrol again."}
     )
-    sign_out_everywhere = ma.fields.Boolean(
+    sign_out_everywhere = JsonBoolean(
         metadata={"description": "End every session and API token of the user."}
     )
+
+    @ma.validates_schema
+    def not_empty(self, data: dict[str, Any], **_: Any) -> None:
+        # The body is required: an empty one (or none) is a mistake, not a change.
+        if not data:
+            raise ma.ValidationError("Give at least one field to change.", "_schema")
 
 
 class UserListQuerySchema(InputSchema):

@@ -1,20 +1,45 @@
-"""Children: visible to an agency that holds a referral about them."""
+"""Children: visible to an agency that holds a referral about them. Finding
+the same child, merging two records of one child, correcting a child's
+details and subject access."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
-from referral_app.models import Child
+from referral_app.models import Child, ChildMerge
 from referral_app.policy import Permission, requires
-from referral_app.services import referrals
+from referral_app.services import children, referrals
+from schemas.child import (
+    ChildExportSchema,
+    ChildMatchesSchema,
+    ChildMatchQuerySchema,
+    ChildMergeCreateSchema,
+    ChildMergeSchema,
+    ChildRectifySchema,
+)
 from schemas.referral import ChildSchema
 
 blp = Blueprint("children", __name__, description="Children who are the subject of referrals.")
+
+
+@blp.route("/children/matches")
+class ChildMatches(MethodView):
+    @requires(Permission.CHILDREN_MATCH)
+    @blp.arguments(ChildMatchQuerySchema)
+    @blp.response(200, ChildMatchesSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 413, 415)
+    def post(self, data: dict[str, Any]) -> children.MatchResult:
+        """Likely records of this child among those your agency can see, best
+        first, with a score (0-100) and the reasons; and `held_elsewhere`, how
+        many likely matches other agencies hold (a count only). Details in the
+        body, so names stay out of URLs."""
+        return children.find_matches(current_user, **data)
 
 
 @blp.route("/children/<uuid:child_id>")
@@ -25,3 +50,52 @@ class ChildDetail(MethodView):
     def get(self, child_id: uuid.UUID) -> Child:
         """A child the caller's agency holds a referral about."""
         return referrals.read_child(current_user, child_id)
+
+    @requires(Permission.CHILDREN_MANAGE)
+    @blp.arguments(ChildRectifySchema)
+    @blp.response(200, ChildSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 413, 415)
+    def patch(self, data: dict[str, Any], child_id: uuid.UUID) -> Child:
+        """Correct the child's details: managers of the referring or receiving
+        agency of a referral about them (403 for an agency that sees them only
+        through a share). The audit trail records which fields changed."""
+        child, _changed = children.rectify(current_user, child_id, data)
+        return child
+
+
+@blp.route("/children/<uuid:child_id>/merge")
+class ChildMerges(MethodView):
+    @requires(Permission.CHILDREN_MANAGE)
+    @blp.arguments(ChildMergeCreateSchema)
+    @blp.response(201, ChildMergeSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 413, 415)
+    def post(self, data: dict[str, Any], child_id: uuid.UUID) -> ChildMerge:
+        """Merge another record of the same child (`duplicate_id`) into this
+        one: its referrals move here, with their history. Both records must be
+        visible to your agency, your agency the referring or receiving agency
+        of a referral about each (403 when it sees one only through a share),
+        and of every referral about the duplicate (409 otherwise)."""
+        return children.merge(current_user, child_id, data["duplicate_id"])
+
+
+@blp.route("/children/merges/<uuid:merge_id>/undo")
+class ChildMergeUndo(MethodView):
+    @requires(Permission.CHILDREN_MANAGE)
+    @blp.response(200, ChildMergeSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 409)
+    def post(self, merge_id: uuid.UUID) -> ChildMerge:
+        """Undo a merge: exactly the referrals it moved go back to the merged
+        record (the referring or receiving agency of those referrals)."""
+        return children.unmerge(current_user, merge_id)
+
+
+@blp.route("/children/<uuid:child_id>/export")
+class ChildExport(MethodView):
+    @requires(Permission.CHILDREN_EXPORT)
+    @blp.response(200, ChildExportSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
+    def get(self, child_id: uuid.UUID) -> children.SubjectAccessExport:
+        """Subject access: everything your agency holds about the child (the
+        details, its referrals with their history, the notes it may read and
+        their shares) and who accessed them. Audited as a disclosure."""
+        return children.export(current_user, child_id)

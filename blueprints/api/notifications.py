@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
-from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
+from blueprints.api import AUTHENTICATED_ERRORS, documents_errors, documents_pagination
 from referral_app.models import Notification
 from referral_app.policy import Permission, requires
 from referral_app.services import notifications
@@ -26,6 +26,7 @@ class Notifications(MethodView):
     @blp.arguments(NotificationQuerySchema, location="query")
     @blp.response(200, NotificationSchema(many=True))
     @blp.paginate(page_size=25, max_page_size=100)
+    @documents_pagination(blp)
     @documents_errors(blp, *AUTHENTICATED_ERRORS)
     def get(
         self, query: dict[str, Any], pagination_parameters: PaginationParameters

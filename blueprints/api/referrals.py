@@ -175,7 +175,7 @@ class LegalHold(MethodView):
     @requires(Permission.SHARES_MANAGE)
     @blp.arguments(LegalHoldSchema)
     @blp.response(200, ReferralDetailSchema)
-    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404, 413, 415)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 415)
     def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Referral:
         """Put the referral on legal hold (retention will not anonymise it or its
         child) or lift the hold, with a reason. Managers of the referring or

@@ -1,0 +1,120 @@
+"""Reports: the date range asked for, and the summary given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from referral_app.services import reports
+from referral_app.services.errors import Invalid
+from schemas.common import InputSchema, OutputSchema
+from schemas.referral import OrganisationSummarySchema
+
+_RANGE = f"{reports.EARLIEST_DATE} to {reports.LATEST_DATE}"
+
+
+class ReportQuerySchema(InputSchema):
+    """Loads to a `reports.DateRange`, the defaults filled in."""
+
+    date_from = ma.fields.Date(
+        data_key="from",
+        metadata={
+            "description": "First day (UTC) of the range, YYYY-MM-DD. Default: the first "
+            "day of the month eleven months before `to`, so twelve calendar months. "
+            f"Dates from {_RANGE}."
+        },
+    )
+    date_to = ma.fields.Date(
+        data_key="to",
+        metadata={
+            "description": "Last day (UTC) of the range, included; not before `from`, and "
+            f"at most {reports.MAX_SPAN_YEARS} years after it. Default: today."
+        },
+    )
+
+    @ma.validates_schema
+    def valid_range(self, data: dict[str, Any], **_: Any) -> None:
+        try:
+            reports.resolve_range(data.get("date_from"), data.get("date_to"))
+        except Invalid as error:
+            raise ma.ValidationError(error.errors or {"_schema": [error.message]}) from None
+
+    @ma.post_load
+    def to_range(self, data: dict[str, Any], **_: Any) -> reports.DateRange:
+        return reports.resolve_range(data.get("date_from"), data.get("date_to"))
+
+
+class DurationsSchema(OutputSchema):
+    count = ma.fields.Integer(metadata={"description": "Referrals that got there."})
+    median_hours = ma.fields.Float(allow_none=True, metadata={"description": "null when none."})
+    p90_hours = ma.fields.Float(
+        allow_none=True, metadata={"description": "90th percentile; null when none."}
+    )
+
+
+class MonthCountSchema(OutputSchema):
+    month = ma.fields.String(metadata={"description": "YYYY-MM (UTC)."})
+    count = ma.fields.Integer()
+
+
+def _counts(name: str, keys: tuple[str, ...]) -> type[ma.Schema]:
+    """An object with one integer per value of a vocabulary, every one present."""
+    return OutputSchema.from_dict(
+        {key: ma.fields.Integer(required=True) for key in keys}, name=name
+    )
+
+
+StatusCountsSchema = _counts("StatusCounts", reports.STATUS_KEYS)
+RiskLevelCountsSchema = _counts("RiskLevelCounts", reports.RISK_LEVEL_KEYS)
+RiskFactorCountsSchema = _counts("RiskFactorCounts", reports.RISK_FACTOR_KEYS)
+OutcomeCountsSchema = _counts("OutcomeCounts", reports.OUTCOME_KEYS)
+
+
+class DirectionSummarySchema(OutputSchema):
+    total = ma.fields.Integer()
+    by_status = ma.fields.Nested(StatusCountsSchema)
+    by_risk_level = ma.fields.Nested(
+        RiskLevelCountsSchema,
+        metadata={"description": f"`{reports.RISK_NOT_SET}`: drafts without a risk level yet."},
+    )
+    by_risk_factor = ma.fields.Nested(
+        RiskFactorCountsSchema,
+        metadata={"description": "Referrals with each factor (a referral has several)."},
+    )
+    by_outcome = ma.fields.Nested(
+        OutcomeCountsSchema, metadata={"description": "Closed referrals, by outcome."}
+    )
+    overdue = ma.fields.Integer(
+        metadata={
+            "description": "Of these referrals, those submitted and past their triage deadline now."
+        }
+    )
+    time_to_triage = ma.fields.Nested(
+        DurationsSchema, metadata={"description": "Hours from submission to accept or decline."}
+    )
+    time_to_close = ma.fields.Nested(
+        DurationsSchema, metadata={"description": "Hours from submission to closing."}
+    )
+    monthly = ma.fields.List(
+        ma.fields.Nested(MonthCountSchema),
+        metadata={"description": "Every calendar month of the range, in order."},
+    )
+
+
+class ReportSummarySchema(OutputSchema):
+    organisation = ma.fields.Nested(OrganisationSummarySchema)
+    date_from = ma.fields.Date(data_key="from")
+    date_to = ma.fields.Date(data_key="to")
+    generated_at = ma.fields.AwareDateTime()
+    incoming = ma.fields.Nested(
+        DirectionSummarySchema,
+        metadata={"description": "Referrals the agency received, by when they were submitted."},
+    )
+    outgoing = ma.fields.Nested(
+        DirectionSummarySchema,
+        metadata={
+            "description": "Referrals the agency sent (drafts included), by when they were "
+            "submitted or, never submitted, created."
+        },
+    )

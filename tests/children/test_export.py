@@ -1,0 +1,107 @@
+"""Subject access: everything an agency holds about a child, and who saw it."""
+
+from __future__ import annotations
+
+from tests.children.conftest import child, events, refer, refer_about
+from tests.referral_helpers import share_with
+
+
+def note(client, actor, referral_id, body, visibility):
+    response = client.post(
+        f"/api/v1/referrals/{referral_id}/notes",
+        json={"body": body, "visibility": visibility},
+        headers=actor.headers,
+    )
+    assert response.status_code == 201, response.json
+
+
+def export(client, actor, child_id):
+    return client.get(f"/api/v1/children/{child_id}/export", headers=actor.headers)
+
+
+def scenario(client, world):
+    """Police -> YJS about Jayden, accepted by the YJS and shared with the
+    charity, with notes of each kind; and the charity's own referral of him
+    on to the stranger agency, which neither the police nor the YJS hold."""
+    referral = refer(client, world.officer, world.yjs, child("Jayden", "Miller", "2011-03-14"))
+    client.post(
+        f"/api/v1/referrals/{referral['id']}/transitions",
+        json={"action": "accept"},
+        headers=world.yjs_manager.headers,
+    )
+    note(client, world.yjs_manager, referral["id"], "YJS internal: family context", "internal")
+    note(client, world.yjs_manager, referral["id"], "Shared: attended first session", "shared")
+    note(client, world.officer, referral["id"], "Police internal: intelligence", "internal")
+    share_with(client, world, referral["id"], world.charity)
+    note(client, world.charity_worker, referral["id"], "Charity internal: mentor notes", "internal")
+    # The charity refers Jayden on to the stranger agency, which reads his record.
+    unseen = refer_about(client, world.charity_worker, world.stranger_org, referral["child"]["id"])
+    read = client.get(f"/api/v1/children/{referral['child']['id']}", headers=world.stranger.headers)
+    assert read.status_code == 200
+    return referral, unseen
+
+
+def test_export_holds_exactly_what_the_agency_may_see(app, client, world):
+    referral, unseen = scenario(client, world)
+    child_id = referral["child"]["id"]
+    response = export(client, world.police_manager, child_id)
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["child"]["first_name"] == "Jayden"
+    assert body["organisation"]["id"] == str(world.police.id)
+    # Only the referral the police hold, not the charity's onward referral.
+    assert [item["referral"]["id"] for item in body["referrals"]] == [referral["id"]]
+    (item,) = body["referrals"]
+    bodies = {n["body"] for n in item["notes"]}
+    assert bodies == {"Shared: attended first session", "Police internal: intelligence"}
+    assert [change["to_status"] for change in item["history"]] == ["submitted", "accepted"]
+    assert [grant["organisation"]["id"] for grant in item["shares"]] == [str(world.charity.id)]
+    text = response.get_data(as_text=True)
+    assert "YJS internal" not in text
+    assert "Charity internal" not in text
+    assert unseen["id"] not in text
+    assert str(world.stranger_org.id) not in text
+    # Who accessed it: the YJS's reads of the referral are there...
+    who = {(entry["actor_organisation"]["id"], entry["action"]) for entry in body["access"]}
+    assert (str(world.yjs.id), "referral.note_added") in who
+    assert (str(world.police.id), "referral.create") in who
+    # ...but not the stranger agency's dealings with the child's record, which
+    # would tell the police it holds something about him.
+    assert all(
+        entry["actor_organisation"]["id"] != str(world.stranger_org.id) for entry in body["access"]
+    )
+    assert body["access_truncated"] is False
+
+
+def test_the_charity_sees_its_own_share_and_shared_notes(client, world):
+    referral, unseen = scenario(client, world)
+    body = export(client, world.charity_manager, referral["child"]["id"]).json
+    ids = {item["referral"]["id"] for item in body["referrals"]}
+    assert ids == {referral["id"], unseen["id"]}
+    shared = next(item for item in body["referrals"] if item["referral"]["id"] == referral["id"])
+    assert {n["body"] for n in shared["notes"]} == {
+        "Shared: attended first session",
+        "Charity internal: mentor notes",
+    }
+    assert [grant["organisation"]["id"] for grant in shared["shares"]] == [str(world.charity.id)]
+
+
+def test_the_export_is_audited_as_a_disclosure(app, client, world):
+    referral, _ = scenario(client, world)
+    export(client, world.yjs_manager, referral["child"]["id"])
+    (event,) = events(app, "child.export")
+    assert event.record_type == "child"
+    assert event.record_id == referral["child"]["id"]
+    assert event.record_ids == [referral["id"]]
+    assert event.recipient_organisation_id == world.yjs.id
+    assert event.reason == "subject access"
+    assert "Jayden" not in str(event.canonical())
+    # The next export lists the first one among the accesses.
+    again = export(client, world.yjs_manager, referral["child"]["id"]).json
+    assert "child.export" in {entry["action"] for entry in again["access"]}
+
+
+def test_only_managers_export(client, world):
+    referral, _ = scenario(client, world)
+    for actor in (world.officer, world.caseworker, world.charity_worker):
+        assert export(client, actor, referral["child"]["id"]).status_code == 403
