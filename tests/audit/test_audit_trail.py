@@ -124,8 +124,13 @@ def child_walk(client, world, referral):
         "officer",
         "child.match",
     )
-    yield ("PATCH", f"/api/v1/children/{child_id}", {"school": "Southend Academy"},
-           "police_manager", "child.rectify")
+    yield (
+        "PATCH",
+        f"/api/v1/children/{child_id}",
+        {"school": "Southend Academy"},
+        "police_manager",
+        "child.rectify",
+    )
     yield ("GET", f"/api/v1/children/{child_id}/export", None, "police_manager", "child.export")
     merge = yield (
         "POST",
@@ -134,8 +139,13 @@ def child_walk(client, world, referral):
         "police_manager",
         "child.merge",
     )
-    yield ("POST", f"/api/v1/children/merges/{merge['id']}/undo", None, "police_manager",
-           "child.unmerge")
+    yield (
+        "POST",
+        f"/api/v1/children/merges/{merge['id']}/undo",
+        None,
+        "police_manager",
+        "child.unmerge",
+    )
 
 
 def test_every_route_that_reads_or_changes_child_data_writes_its_event(app, client, world, case):
