@@ -32,7 +32,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
         WHERE r.id = referral
           AND (
             r.referring_organisation_id = rls_organisation()
-            OR (r.receiving_organisation_id = rls_organisation() AND r.status <> 'draft')
+            OR (r.receiving_organisation_id = rls_organisation() AND r.submitted_at IS NOT NULL)
             OR EXISTS (
                 SELECT 1 FROM share s
                 WHERE s.referral_id = r.id

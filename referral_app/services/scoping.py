@@ -1,7 +1,8 @@
 """The query-scoping layer: what an organisation holds, written once.
 
 An organisation holds a referral when it is the referring organisation, the
-receiving organisation (once the referral is no longer a draft), or has a
+receiving organisation (once the referral has been submitted: a draft
+withdrawn before submission never reaches it), or has a
 live share (not revoked, not expired). A child is visible to an organisation
 that holds any referral about the child. Every query for case data starts
 from these functions; anything outside them does not exist for the caller
@@ -22,7 +23,6 @@ from referral_app.models import (
     Note,
     NoteVisibility,
     Referral,
-    ReferralStatus,
     Share,
     User,
     utcnow,
@@ -54,7 +54,7 @@ def holds(organisation_id: uuid.UUID, now: datetime | None = None) -> ColumnElem
         Referral.referring_organisation_id == organisation_id,
         and_(
             Referral.receiving_organisation_id == organisation_id,
-            Referral.status != ReferralStatus.DRAFT,
+            Referral.submitted_at.is_not(None),
         ),
         live_share_exists(organisation_id, now),
     )
@@ -79,7 +79,7 @@ def relations(actor: User, referral: Referral, now: datetime | None = None) -> s
     org = actor.organisation_id
     if referral.referring_organisation_id == org:
         found.add(Relation.REFERRING)
-    if referral.receiving_organisation_id == org and referral.status is not ReferralStatus.DRAFT:
+    if referral.receiving_organisation_id == org and referral.submitted_at is not None:
         found.add(Relation.RECEIVING)
     has_share = db.session.scalar(
         select(Referral.id).where(
