@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrate demo clean
+.PHONY: help install run test fuzz lint format migrate demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,10 @@ test: $(STAMP) ## Run the whole test suite (TEST_DATABASE_URL picks PostgreSQL)
 	@$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; \
 	exit $$status
+
+fuzz: $(STAMP) ## Fuzz the API against its OpenAPI document at length (500 cases an operation, every kind of user)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} FUZZ_IDENTITIES=$${FUZZ_IDENTITIES:-all} \
+		$(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .

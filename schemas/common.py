@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,23 +14,66 @@ PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 class InputSchema(ma.Schema):
     """Base for load schemas. Unknown fields raise (marshmallow's default,
     stated here so no subclass loosens it by accident); leading and trailing
-    whitespace is stripped from every string before validation."""
+    whitespace is stripped from every string before validation.
+
+    Before that, text with a NUL character is refused (no database stores it:
+    PostgreSQL refuses it, with a 500 the client never deserved), and so is a
+    string longer than its field's maximum as sent, before stripping: the
+    document states the maximum of what the client sends."""
 
     class Meta:
         unknown = ma.RAISE
 
     @ma.pre_load
     def strip_strings(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        refused = {
+            key: ["Text must not contain NUL characters."]
+            for key, value in data.items()
+            if _has_nul(value)
+        }
+        for key, value in data.items():
+            limit = self._max_length(key)
+            if (
+                key not in refused
+                and isinstance(value, str)
+                and limit is not None
+                and len(value) > limit
+            ):
+                refused[key] = [f"Longer than maximum length {limit}."]
+        if refused:
+            raise ma.ValidationError(refused)
+        if not isinstance(data, dict):
+            return data  # query strings (webargs' MultiDictProxy) are taken as sent
         keep = self.unstripped
-        if isinstance(data, dict):
-            return {
-                key: (value.strip() if isinstance(value, str) and key not in keep else value)
-                for key, value in data.items()
-            }
-        return data
+        return {
+            key: (value.strip() if isinstance(value, str) and key not in keep else value)
+            for key, value in data.items()
+        }
+
+    def _max_length(self, key: str) -> int | None:
+        """The maximum length the field sent as `key` states, if any."""
+        for name, field in self.load_fields.items():
+            if (field.data_key or name) == key:
+                limits = [
+                    validator.max
+                    for validator in field.validators
+                    if isinstance(validator, ma.validate.Length) and validator.max is not None
+                ]
+                return min(limits, default=None)
+        return None
 
     # Fields whose whitespace is significant (passwords).
     unstripped: frozenset[str] = frozenset()

@@ -12,6 +12,11 @@ from schemas.common import InputSchema, OutputSchema
 from schemas.referral import OrganisationSummarySchema
 
 _RANGE = f"{reports.EARLIEST_DATE} to {reports.LATEST_DATE}"
+# Checked on each date before the range is worked out: a default `from` eleven
+# months before a `to` in year 1 is no date at all (a 500, not a 422).
+_IN_RANGE = ma.validate.Range(
+    min=reports.EARLIEST_DATE, max=reports.LATEST_DATE, error=f"Choose a date from {_RANGE}."
+)
 
 
 class ReportQuerySchema(InputSchema):
@@ -19,6 +24,7 @@ class ReportQuerySchema(InputSchema):
 
     date_from = ma.fields.Date(
         data_key="from",
+        validate=_IN_RANGE,
         metadata={
             "description": "First day (UTC) of the range, YYYY-MM-DD. Default: the first "
             "day of the month eleven months before `to`, so twelve calendar months. "
@@ -27,6 +33,7 @@ class ReportQuerySchema(InputSchema):
     )
     date_to = ma.fields.Date(
         data_key="to",
+        validate=_IN_RANGE,
         metadata={
             "description": "Last day (UTC) of the range, included; not before `from`, and "
             f"at most {reports.MAX_SPAN_YEARS} years after it. Default: today."

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from referral_app.extensions import db
 from referral_app.models import AuditEvent, Organisation, User, utcnow
+from referral_app.services import paging
 
 GENESIS_HASH = "0" * 64
 # Any constant distinct from other advisory locks of the database ("AUDT").
@@ -261,7 +262,9 @@ def list_events(
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     events = list(
         db.session.scalars(
-            query.order_by(AuditEvent.seq.desc()).limit(page_size).offset((page - 1) * page_size)
+            query.order_by(AuditEvent.seq.desc())
+            .limit(page_size)
+            .offset(paging.offset(page, page_size))
         )
     )
     record(

@@ -22,6 +22,7 @@ from referral_app.models import (
     UserRole,
     utcnow,
 )
+from referral_app.services import paging
 from referral_app.services.errors import NotFound
 
 K = NotificationKind
@@ -133,7 +134,7 @@ def list_notifications(
     items = db.session.scalars(
         query.order_by(Notification.created_at.desc(), Notification.id)
         .limit(page_size)
-        .offset((page - 1) * page_size)
+        .offset(paging.offset(page, page_size))
     )
     return list(items), total
 

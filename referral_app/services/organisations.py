@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from referral_app.extensions import db
 from referral_app.models import Organisation, OrganisationKind, User
-from referral_app.services import audit
+from referral_app.services import audit, paging
 from referral_app.services.errors import Conflict, NotFound
 
 
@@ -20,7 +20,7 @@ def list_organisations(*, page: int, page_size: int) -> tuple[list[Organisation]
         select(Organisation)
         .order_by(Organisation.name, Organisation.id)
         .limit(page_size)
-        .offset((page - 1) * page_size)
+        .offset(paging.offset(page, page_size))
     ).all()
     return list(organisations), total
 

@@ -23,7 +23,7 @@ from referral_app.models import (
     User,
     utcnow,
 )
-from referral_app.services import audit
+from referral_app.services import audit, paging
 from referral_app.services.errors import Conflict, Forbidden, Invalid
 from referral_app.services.scoping import (
     Relation,
@@ -299,7 +299,9 @@ class Page:
 def list_referrals(actor: User, filters: ReferralFilters, *, page: int, page_size: int) -> Page:
     query = search(actor, filters)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(db.session.scalars(query.limit(page_size).offset((page - 1) * page_size)).unique())
+    items = list(
+        db.session.scalars(query.limit(page_size).offset(paging.offset(page, page_size))).unique()
+    )
     audit.record(
         "referral.search" if filters.q else "referral.list",
         actor,

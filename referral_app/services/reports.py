@@ -145,9 +145,21 @@ def resolve_range(
     the first day of the month eleven months earlier (the last twelve calendar
     months, this one included). Refuses a range that ends before it starts,
     spans more than five years or leaves 2000-2099 (Invalid)."""
+    # The dates given are checked before any default is worked out from them
+    # (eleven months before 0001-01-05 is no date at all).
+    given = {"from": date_from, "to": date_to}
+    problems = {
+        name: [f"Choose a date from {EARLIEST_DATE} to {LATEST_DATE}."]
+        for name, day in given.items()
+        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE
+    }
+    if problems:
+        raise Invalid("Choose another date range.", problems)
     today = today or utcnow().date()
     date_to = date_to or min(today, LATEST_DATE)
-    date_from = date_from or _first_of_month(date_to, months_back=DEFAULT_MONTHS - 1)
+    date_from = date_from or max(
+        EARLIEST_DATE, _first_of_month(date_to, months_back=DEFAULT_MONTHS - 1)
+    )
     problems = range_problems(date_from, date_to)
     if problems:
         raise Invalid("Choose another date range.", problems)

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 from referral_app import policy
 from referral_app.extensions import db
 from referral_app.models import Organisation, Role, User
-from referral_app.services import audit, credentials
+from referral_app.services import audit, credentials, paging
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 
@@ -43,7 +43,9 @@ def list_users(
         query = query.where(User.organisation_id == organisation_id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     users = db.session.scalars(
-        query.order_by(User.full_name, User.id).limit(page_size).offset((page - 1) * page_size)
+        query.order_by(User.full_name, User.id)
+        .limit(page_size)
+        .offset(paging.offset(page, page_size))
     ).all()
     return UserPage(users=list(users), total=total)
 

@@ -5,6 +5,7 @@ another agency's referrals never reach it."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from sqlalchemy import event, select
 from referral_app.extensions import db
 from referral_app.models import AuditEvent, Referral
 from referral_app.services import reports
+from referral_app.services.errors import Invalid
 from tests.referral_helpers import act, create, make_world
 from tests.reports.fixtures import (
     DATE_FROM,
@@ -137,6 +139,7 @@ def test_a_new_referral_is_counted_today(client, world):
         ({"from": "2020-01-01", "to": "2025-01-01"}, "to"),  # five years and a day
         ({"from": "1999-12-31", "to": "2000-01-31"}, "from"),
         ({"from": "2025-01-01", "to": "9999-12-31"}, "to"),
+        ({"to": "0001-01-05"}, "to"),  # no default `from` eleven months before it
         ({"from": "2025-02-30"}, "from"),
         ({"from": "yesterday"}, "from"),
     ],
@@ -145,6 +148,14 @@ def test_invalid_ranges_are_refused_field_by_field(client, world, query, field):
     response = get_summary(client, world.yjs_manager, **query)
     assert response.status_code == 422
     assert field in response.json["errors"]
+
+
+def test_service_refuses_dates_out_of_bounds_before_working_out_defaults():
+    with pytest.raises(Invalid) as refused:
+        reports.resolve_range(None, date(1, 1, 5))
+    assert refused.value.errors == {"to": ["Choose a date from 2000-01-01 to 2099-12-31."]}
+    early = reports.resolve_range(None, date(2000, 3, 1))
+    assert early.date_from == reports.EARLIEST_DATE
 
 
 def test_five_years_exactly_is_allowed(client, world):
