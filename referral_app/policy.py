@@ -166,6 +166,11 @@ def user_admin_refusal(
         return "You can only manage users of your own organisation."
     if target is not None and target.id == actor.id and changed:
         return "You cannot change your own roles."
+    # An org admin does not manage a system admin who happens to belong to
+    # their agency: that account is in the system admins' hands.
+    beyond_actor = target.roles - grantable_roles(actor) if target is not None else set()
+    if beyond_actor and not actor.has_role(Role.SYSTEM_ADMIN):
+        return "This user is managed by the system administrators."
     refused = sorted(changed - grantable_roles(actor))
     if refused:
         return "You may not grant or remove the role(s): " + ", ".join(refused) + "."

@@ -30,15 +30,7 @@ class AuditEvents(MethodView):
         self, query: dict[str, Any], pagination_parameters: PaginationParameters
     ) -> list[AuditEvent]:
         """Events, newest first, filtered by actor, organisation, action, record and time."""
-        filters = audit.EventFilters(
-            actor_user_id=query.get("actor"),
-            organisation_id=query.get("organisation"),
-            action=query.get("action"),
-            record_type=query.get("record_type"),
-            record_id=query.get("record"),
-            since=query.get("since"),
-            until=query.get("until"),
-        )
+        filters = audit.EventFilters.from_input(query)
         events, total = audit.list_events(
             current_user,
             filters,

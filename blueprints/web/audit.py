@@ -26,15 +26,7 @@ def audit_trail() -> Any:
         return render_template(
             "audit.html", errors=errors, form=query, events=[], total=0, verification=None
         ), 422
-    filters = audit.EventFilters(
-        actor_user_id=data.get("actor"),
-        organisation_id=data.get("organisation"),
-        action=data.get("action"),
-        record_type=data.get("record_type"),
-        record_id=data.get("record"),
-        since=data.get("since"),
-        until=data.get("until"),
-    )
+    filters = audit.EventFilters.from_input(data)
     events, total = audit.list_events(current_user, filters, page=page_number, page_size=PAGE_SIZE)
     return render_template(
         "audit.html",

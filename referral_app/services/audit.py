@@ -226,6 +226,19 @@ class EventFilters:
     since: datetime | None = None
     until: datetime | None = None
 
+    @classmethod
+    def from_input(cls, data: dict[str, Any]) -> EventFilters:
+        """From the loaded AuditEventQuerySchema (API query or web form)."""
+        return cls(
+            actor_user_id=data.get("actor"),
+            organisation_id=data.get("organisation"),
+            action=data.get("action"),
+            record_type=data.get("record_type"),
+            record_id=data.get("record"),
+            since=data.get("since"),
+            until=data.get("until"),
+        )
+
 
 def _scoped_events(actor: User) -> Any:
     """System admins read the whole trail; an auditor reads the events of

@@ -375,6 +375,7 @@ LISTS = [
     ("get", "/api/v1/referrals", "manager"),
     ("post", "/api/v1/referrals/search", "manager"),
     ("get", "/api/v1/audit-events", "system_admin"),
+    ("get", "/api/v1/notifications", "manager"),
 ]
 
 

@@ -221,3 +221,18 @@ def test_long_passphrases_without_composition_rules_are_accepted(
         headers=bearer(token_for(client, org_admin)),
     )
     assert response.status_code == 201, response.json
+
+
+def test_org_admin_cannot_manage_a_system_admin_of_their_organisation(
+    client, factory, agency, org_admin
+):
+    system_admin = factory.user(Role.SYSTEM_ADMIN, organisation=agency)
+    token = token_for(client, org_admin)
+    for body in ({"active": False}, {"full_name": "Renamed"}, {"sign_out_everywhere": True}):
+        response = client.patch(
+            f"/api/v1/users/{system_admin.id}", json=body, headers=bearer(token)
+        )
+        assert response.status_code == 403, body
+    assert (
+        client.get("/api/v1/me", headers=bearer(token_for(client, system_admin))).status_code == 200
+    )
