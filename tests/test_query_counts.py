@@ -41,7 +41,8 @@ def test_list_query_count_does_not_grow_with_the_page_size(client, factory, coun
     detail = queries(
         client.get(f"/api/v1/referrals/{referral['id']}", headers=world.yjs_manager.headers)
     )
-    # The queries per request the benchmark reports, kept honest here.
+    # Today's ceiling, kept honest here (issue 8 aims for 8): SQLite 12; on
+    # PostgreSQL 15, three of them the row-level-security settings per transaction.
     print(f"queries: list={large} search={search} detail={detail}")
-    assert large <= 12
-    assert detail <= 12
+    assert large <= 15
+    assert detail <= 15
