@@ -31,9 +31,9 @@ referrals in different states (in progress and shared, incoming, a draft, one
 the manager's agency does not hold), made inside the test's rolled-back
 transaction (tests/conftest.py); each example runs in a savepoint rolled back
 after it (`rolled_back`), so every example starts from that world and nothing
-outlives the test. `realise` points most ids in a case at these records and sometimes
-sends the referral's current ETag, so the fuzzer reaches the 2xx, 304, 409 and
-412 answers as well as the 404s.
+outlives the test. `realise` points most ids in a case at these records and
+sometimes sends the referral's current ETag, so the fuzzer reaches the 2xx,
+304, 409 and 412 answers as well as the 404s.
 
 Bounded by default: FUZZ_EXAMPLES=15 and a fixed seed, for `make test`.
 `make fuzz` runs 500 an operation as every identity with a random seed;
