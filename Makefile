@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test fuzz lint format migrate demo clean
+.PHONY: help install run test fuzz lint format migrate demo clean bench bench-large wrk
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,19 @@ test: $(STAMP) ## Run the whole test suite (TEST_DATABASE_URL picks PostgreSQL)
 fuzz: $(STAMP) ## Fuzz the API against its OpenAPI document at length (500 cases an operation, every kind of user)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} FUZZ_IDENTITIES=$${FUZZ_IDENTITIES:-all} \
 		$(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
+
+wrk: ## Install the load tool (Debian's wrk) when it is missing
+	@command -v wrk >/dev/null || { echo "installing Debian's wrk"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }; }
+
+bench: $(STAMP) wrk ## Benchmark at 10k referrals on SQLite and PostgreSQL (a few minutes); appends to bench/RESULTS.md
+	$(BIN)/python bench/run.py --database sqlite --referrals 10000
+	$(BIN)/python bench/run.py --database postgresql --referrals 10000
+
+bench-large: $(STAMP) wrk ## The same at 1M referrals (loads take minutes, SQLite's longest)
+	$(BIN)/python bench/run.py --database sqlite --referrals 1000000
+	$(BIN)/python bench/run.py --database postgresql --referrals 1000000
 
 lint: $(STAMP) ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from flask import Flask, Request, Response, current_app, g, redirect, request, session
 from flask_login import current_user
 
-from referral_app import policy, rls
+from referral_app import boundary, policy, rls
 from referral_app.errors import error_response, wants_json
 from referral_app.extensions import db, login_manager
 from referral_app.models import SessionKind, User
@@ -74,6 +74,7 @@ def guard() -> Response | None:
         return None
     if not current_user.is_authenticated:
         return unauthenticated()
+    boundary.remember_actor()
     if (
         current_app.config["MFA_REQUIRED"]
         and not current_user.totp_secret

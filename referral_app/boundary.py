@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from referral_app import rls
 from referral_app.extensions import db
 from referral_app.services import audit
 
@@ -34,6 +35,7 @@ def begin_request() -> None:
     supplied = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = supplied if _VALID_REQUEST_ID.match(supplied) else uuid.uuid4().hex
     g.audit_binding = audit.bind_request(g.request_id, request.remote_addr)
+    g.rls_awaiting = rls.await_user()
     g.started = time.perf_counter()
 
 
@@ -41,6 +43,12 @@ def keep_changes_on_error() -> None:
     """Ask the boundary to commit even though the answer is an error (a failed
     sign-in still counts against the account and is audited)."""
     g.keep_changes_on_error = True
+
+
+def remember_actor() -> None:
+    """Who is asking, for the request log (called by the guard)."""
+    if current_user.is_authenticated:
+        g.log_actor = (str(current_user.id), str(current_user.organisation_id))
 
 
 def commit_or_roll_back(response: Response) -> Response:
@@ -66,7 +74,9 @@ def log_request(response: Response) -> None:
     """One JSON line per request, with the request id the audit events carry.
     No personal data: the path holds ids only, the query string is left out
     (names are never in URLs), and users appear by id."""
-    authenticated = current_user.is_authenticated if current_user else False
+    # Read before the commit (see remember_actor): after it, touching the
+    # user would reload it from the database for nothing but a log line.
+    user_id, organisation_id = g.get("log_actor", (None, None))
     request_log.info(
         json.dumps(
             {
@@ -76,8 +86,8 @@ def log_request(response: Response) -> None:
                 "endpoint": request.endpoint,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - g.started) * 1000, 2),
-                "user_id": str(current_user.id) if authenticated else None,
-                "organisation_id": str(current_user.organisation_id) if authenticated else None,
+                "user_id": user_id,
+                "organisation_id": organisation_id,
                 "client_ip": request.remote_addr,
             },
             separators=(",", ":"),
@@ -89,6 +99,9 @@ def end_request(_error: BaseException | None) -> None:
     binding = g.pop("audit_binding", None)
     if binding is not None:
         audit.unbind_request(binding)
+    awaiting = g.pop("rls_awaiting", None)
+    if awaiting is not None:
+        rls.unscope(awaiting)
 
 
 def init_app(app: Flask) -> None:

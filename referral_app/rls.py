@@ -4,7 +4,10 @@ tells the database which organisation is asking
 (`app.organisation_id`); the policies (migration 2026_11_24_2300) then show
 only the case rows that organisation holds, whatever query the application
 sends. Requests without a user, the command line and migrations run with
-`app.rls_bypass = on`.
+`app.rls_bypass = on`. A request's transactions begin with neither set
+(`await_user`): until the guard knows who is asking, the case tables show
+nothing, and the sign-in lookup (tables without policies) costs no extra
+statement.
 
 The policies only bind a role that is neither a superuser nor the tables'
 owner: run the application as such a role (README, "Row-level security").
@@ -22,6 +25,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction
 
 _organisation: ContextVar[uuid.UUID | None] = ContextVar("rls_organisation", default=None)
+# A request before the guard has found its user: set nothing (fail closed).
+_AWAITING_USER = uuid.UUID(int=0)
 
 _SET = text(
     "SELECT set_config('app.organisation_id', :organisation, true), "
@@ -40,8 +45,14 @@ def _settings() -> dict[str, str]:
 def _apply_to_new_transaction(
     _session: Session, _transaction: SessionTransaction, connection: Connection
 ) -> None:
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and _organisation.get() != _AWAITING_USER:
         connection.execute(_SET, _settings())
+
+
+def await_user() -> Token[uuid.UUID | None]:
+    """For the start of a request: its transactions see no case rows until
+    `scope_to` names the organisation (the policies fail closed)."""
+    return _organisation.set(_AWAITING_USER)
 
 
 def scope_to(session: Any, organisation_id: uuid.UUID) -> Token[uuid.UUID | None]:

@@ -1,11 +1,25 @@
 """No N+1 queries: a page of 50 referrals costs the same number of SQL
-statements as a page of 5, and no request needs more than a handful."""
+statements as a page of 5, and no request needs more than a handful
+(issue 8: at most 8; the one known exception is named below)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.referral_helpers import advance, create, make_world, share_with
+from tests.referral_helpers import act, advance, create, make_world, referral_body, share_with
+
+# Statements per request, counted by the app itself (X-Query-Count, the
+# same header the benchmark reads): on PostgreSQL the sign-in lookup, the
+# row-level-security setting, the work, and the audit head and insert.
+CEILING = 8
+# A transition that notifies writes five tables (the referral, its history,
+# the notifications, their e-mails in the outbox, the audit event) and reads
+# whom to notify or the assignee: 10. Not yet within issue 8's 8 (the
+# closing note says what would get it there).
+NOTIFYING_CEILING = 10
+# The test harness runs each request inside a SAVEPOINT (tests/conftest.py)
+# and so adds SAVEPOINT and RELEASE SAVEPOINT, which a real request has not.
+HARNESS = 2
 
 
 @pytest.fixture
@@ -17,32 +31,69 @@ def counting(app):
 
 def queries(response) -> int:
     assert response.status_code < 400, response.json
-    return int(response.headers["X-Query-Count"])
+    return int(response.headers["X-Query-Count"]) - HARNESS
 
 
-def test_list_query_count_does_not_grow_with_the_page_size(client, factory, counting):
+@pytest.fixture
+def world(client, factory):
     world = make_world(client, factory)
     for n in range(12):
         referral = create(client, world.officer, world.yjs)
         advance(client, world, referral["id"], "in_progress" if n % 2 else "submitted")
         if n % 3 == 0:
             share_with(client, world, referral["id"], world.charity)
-    small = queries(client.get("/api/v1/referrals?page_size=2", headers=world.yjs_manager.headers))
-    large = queries(client.get("/api/v1/referrals?page_size=12", headers=world.yjs_manager.headers))
-    assert small == large
-    search = queries(
+            world.shared_referral = referral  # type: ignore[attr-defined]
+    return world
+
+
+def test_list_and_search_cost_the_same_at_any_page_size(client, world, counting):
+    headers = world.yjs_manager.headers
+    small = queries(client.get("/api/v1/referrals?page_size=2", headers=headers))
+    large = queries(client.get("/api/v1/referrals?page_size=12", headers=headers))
+    assert small == large <= CEILING
+    search = [
+        queries(
+            client.post(f"/api/v1/referrals/search?page_size={size}", json=body, headers=headers)
+        )
+        for size in (2, 12)
+        for body in ({"q": "Jayden"}, {"q": "jayden smith"})
+    ]
+    assert len(set(search)) == 1
+    assert search[0] <= CEILING
+    charity = queries(
+        client.get("/api/v1/referrals?page_size=12", headers=world.charity_manager.headers)
+    )
+    assert charity <= CEILING
+
+
+def test_single_requests_stay_under_the_ceiling(client, world, counting):
+    referral_id = world.shared_referral["id"]
+    detail = queries(
+        client.get(f"/api/v1/referrals/{referral_id}", headers=world.yjs_manager.headers)
+    )
+    shared = queries(
+        client.get(f"/api/v1/referrals/{referral_id}", headers=world.charity_manager.headers)
+    )
+    created = queries(
         client.post(
-            "/api/v1/referrals/search?page_size=12",
-            json={"q": "Jayden"},
-            headers=world.yjs_manager.headers,
+            "/api/v1/referrals", json=referral_body(world.yjs), headers=world.officer.headers
         )
     )
-    assert search == large
-    detail = queries(
-        client.get(f"/api/v1/referrals/{referral['id']}", headers=world.yjs_manager.headers)
+    submitted = create(client, world.officer, world.yjs)
+    submit = queries(act(client, world.officer, submitted["id"], "submit"))
+    accept = queries(act(client, world.yjs_manager, submitted["id"], "accept"))
+    assign = queries(
+        act(
+            client,
+            world.yjs_manager,
+            submitted["id"],
+            "assign",
+            assignee_id=str(world.caseworker.user.id),
+        )
     )
-    # Today's ceiling, kept honest here (issue 8 aims for 8): SQLite 12; on
-    # PostgreSQL 15, three of them the row-level-security settings per transaction.
-    print(f"queries: list={large} search={search} detail={detail}")
-    assert large <= 15
-    assert detail <= 15
+    print(
+        f"queries: detail={detail} shared={shared} create={created} "
+        f"submit={submit} accept={accept} assign={assign}"
+    )
+    assert max(detail, shared, created, accept) <= CEILING
+    assert max(submit, assign) <= NOTIFYING_CEILING

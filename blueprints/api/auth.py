@@ -7,9 +7,8 @@ from typing import Any
 from flask import g
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 
-from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
+from blueprints.api import AUTHENTICATED_ERRORS, Blueprint, documents_errors
 from referral_app.boundary import keep_changes_on_error
 from referral_app.models import SessionKind, User
 from referral_app.policy import Permission, requires

@@ -9,9 +9,8 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 
-from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
+from blueprints.api import AUTHENTICATED_ERRORS, Blueprint, documents_errors
 from referral_app.models import Child, ChildMerge
 from referral_app.policy import Permission, requires
 from referral_app.services import children, referrals

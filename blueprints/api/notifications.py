@@ -8,10 +8,9 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
-from blueprints.api import AUTHENTICATED_ERRORS, documents_errors, documents_pagination
+from blueprints.api import AUTHENTICATED_ERRORS, Blueprint, documents_errors, documents_pagination
 from referral_app.models import Notification
 from referral_app.policy import Permission, requires
 from referral_app.services import notifications

@@ -8,10 +8,9 @@ from typing import Any
 from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
-from blueprints.api import AUTHENTICATED_ERRORS, documents_errors, documents_pagination
+from blueprints.api import AUTHENTICATED_ERRORS, Blueprint, documents_errors, documents_pagination
 from referral_app.models import Note, Referral, Share, StatusChange
 from referral_app.policy import Permission, requires
 from referral_app.services import audit, casework, lifecycle, referrals, retention
@@ -105,6 +104,7 @@ def _page_of(query: dict[str, Any], pagination_parameters: PaginationParameters)
         page_size=pagination_parameters.page_size,
     )
     pagination_parameters.item_count = page.total
+    pagination_parameters.total_exact = page.exact
     return page.items
 
 

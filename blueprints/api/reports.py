@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 
-from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
+from blueprints.api import AUTHENTICATED_ERRORS, Blueprint, documents_errors
 from referral_app.policy import Permission, requires
 from referral_app.services import reports
 from schemas.report import ReportQuerySchema, ReportSummarySchema

@@ -150,7 +150,8 @@ def referral_list() -> str | tuple[str, int]:
         query={key: value for key, value in filters_in.items() if key != "q"},
         page=page,
         page_number=page_number,
-        pages=1 if searching else max(1, -(-page.total // PAGE_SIZE)),
+        # None: more pages than were counted (services.paging.bounded_count).
+        pages=1 if searching else max(1, -(-page.total // PAGE_SIZE)) if page.exact else None,
         searching=searching,
         search_limit=SEARCH_LIMIT,
         overdue=lifecycle.is_overdue,

@@ -19,6 +19,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    func,
+    literal_column,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.expression import false
@@ -98,6 +100,17 @@ class NoteVisibility(enum.StrEnum):
     INTERNAL = "internal"
 
 
+def _trigram(name: str, expression: Any) -> Index:
+    """A trigram index for substring search (LIKE '%term%'), PostgreSQL only
+    (pg_trgm); SQLite searches without it."""
+    return Index(
+        name,
+        expression.label(name),
+        postgresql_using="gin",
+        postgresql_ops={name: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+
+
 class Child(Model):
     __tablename__ = "child"
 
@@ -123,11 +136,35 @@ class Child(Model):
         return f"<Child {self.id}>"
 
 
+# Finding a child: the name search (services.referrals.search) and matching
+# (services.children.find_matches, which narrows by date of birth or postcode).
+_trigram("ix_child_first_name_trgm", func.lower(Child.first_name))
+_trigram("ix_child_last_name_trgm", func.lower(Child.last_name))
+
+
+def child_full_name() -> Any:
+    """lower(first_name || ' ' || last_name), the space a literal so that the
+    search's expression is the index's, character for character."""
+    return func.lower(Child.first_name + literal_column("' '") + Child.last_name)
+
+
+_trigram("ix_child_full_name_trgm", child_full_name())
+Index("ix_child_date_of_birth", Child.date_of_birth)
+Index("ix_child_postcode", Child.postcode)
+
+
 class Referral(Model):
     __tablename__ = "referral"
+    # The worklists: an agency's referrals newest first, optionally by status,
+    # are read straight off these in order (LIMIT stops the scan early).
     __table_args__ = (
-        Index("ix_referral_receiving_status", "receiving_organisation_id", "status"),
-        Index("ix_referral_referring_status", "referring_organisation_id", "status"),
+        Index("ix_referral_receiving_status", "receiving_organisation_id", "status", "created_at"),
+        Index("ix_referral_referring_status", "referring_organisation_id", "status", "created_at"),
+        Index("ix_referral_receiving_created", "receiving_organisation_id", "created_at"),
+        Index("ix_referral_referring_created", "referring_organisation_id", "created_at"),
+        Index("ix_referral_created", "created_at"),
+        # Reports count an agency's referrals by when they arrived.
+        Index("ix_referral_receiving_submitted", "receiving_organisation_id", "submitted_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
@@ -177,8 +214,11 @@ class Referral(Model):
         foreign_keys=[receiving_organisation_id], lazy="joined", innerjoin=True
     )
     # selectin: one query per page of referrals, never one per referral.
-    referring_user: Mapped[User] = relationship(foreign_keys=[referring_user_id], lazy="selectin")
-    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="selectin")
+    # Joined, not a query each: a page of referrals is one SELECT.
+    referring_user: Mapped[User] = relationship(
+        foreign_keys=[referring_user_id], lazy="joined", innerjoin=True
+    )
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
 
     def __repr__(self) -> str:
         return f"<Referral {self.reference} {self.status}>"

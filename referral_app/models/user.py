@@ -60,8 +60,11 @@ class User(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    # Loaded on demand: the signed-in user's come with the session lookup
+    # (services.auth), and lists of users ask for them (selectinload), so the
+    # users shown on a referral cost no extra query.
     role_grants: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan", lazy="select"
     )
 
     @property

@@ -156,12 +156,16 @@ def _seal_pending_events(session: Session) -> None:
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        # Held until this transaction commits or rolls back: only the
-        # sealing of events is serialised, not the request.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-    head = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+        # The chain lock (held until this transaction ends: only the sealing
+        # of events is serialised, not the request), then the head, in one
+        # statement (the function audit_chain_head, migration 5f0c1d2e9a47).
+        head = session.execute(
+            text("SELECT seq, hash FROM audit_chain_head(:key)"), {"key": CHAIN_LOCK_KEY}
+        ).first()
+    else:
+        head = session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        ).first()
     seq, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
     key = _key()
     for pending in events:

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from referral_app.extensions import db
 from referral_app.models import AuthSession, SessionKind, User, utcnow
@@ -119,8 +120,15 @@ def resolve_session(secret: str, kind: SessionKind) -> AuthSession | None:
     sign-out-everywhere, or belongs to a disabled user or organisation."""
     if not secret or len(secret) > 200:
         return None
-    auth_session = db.session.scalar(
-        select(AuthSession).where(AuthSession.secret_hash == _digest(secret))
+    # One query: the session, its user, the user's organisation and roles.
+    auth_session = (
+        db.session.execute(
+            select(AuthSession)
+            .where(AuthSession.secret_hash == _digest(secret))
+            .options(joinedload(AuthSession.user).joinedload(User.role_grants))
+        )
+        .unique()
+        .scalar_one_or_none()
     )
     if auth_session is None or auth_session.kind is not kind:
         return None

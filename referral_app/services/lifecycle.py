@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from referral_app.extensions import db
 from referral_app.models import (
@@ -126,6 +127,7 @@ def assignable_users(referral: Referral) -> list[User]:
     """Active caseworkers and managers of the receiving agency, by name."""
     candidates = db.session.scalars(
         select(User)
+        .options(selectinload(User.role_grants))
         .where(User.organisation_id == referral.receiving_organisation_id, User.active.is_(True))
         .order_by(User.full_name)
     )
@@ -135,11 +137,17 @@ def assignable_users(referral: Referral) -> list[User]:
 def _eligible_assignee(referral: Referral, assignee_id: uuid.UUID | None) -> User:
     if assignee_id is None:
         raise Invalid("Choose who to assign.", {"assignee_id": ["Choose a caseworker."]})
-    assignee = db.session.scalar(
-        select(User).where(
-            User.id == assignee_id,
-            User.organisation_id == referral.receiving_organisation_id,
+    assignee = (
+        db.session.execute(
+            select(User)
+            .options(joinedload(User.role_grants))
+            .where(
+                User.id == assignee_id,
+                User.organisation_id == referral.receiving_organisation_id,
+            )
         )
+        .unique()
+        .scalar_one_or_none()
     )
     if (
         assignee is None

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
 from referral_app.services.errors import Invalid
 
 # Far beyond any real list, and far below where OFFSET overflows a database integer.
@@ -13,3 +17,20 @@ def offset(page: int, page_size: int) -> int:
     if page > MAX_PAGE:
         raise Invalid("That page is out of range.", {"page": [f"At most {MAX_PAGE}."]})
     return (page - 1) * page_size
+
+
+# How far past the start of a page a list counts. An agency with a hundred
+# thousand referrals would otherwise pay for counting all of them on every
+# page; instead the count stops here and is reported as "at least".
+COUNT_WINDOW = 1_000
+
+
+def bounded_count(session: Any, query: Select[Any], start: int) -> tuple[int, bool]:
+    """(total, exact): the rows of `query`, counted no further than
+    COUNT_WINDOW past `start`. When the count stops early, `total` is one
+    more than the window (so there is always a next page to link) and
+    `exact` is False."""
+    bound = start + COUNT_WINDOW
+    window = query.order_by(None).limit(bound + 1).subquery()
+    counted = session.scalar(select(func.count()).select_from(window)) or 0
+    return counted, counted <= bound

@@ -23,6 +23,7 @@ from referral_app.models import (
     User,
     utcnow,
 )
+from referral_app.models.referral import child_full_name
 from referral_app.services import audit, paging
 from referral_app.services.errors import Conflict, Forbidden, Invalid
 from referral_app.services.scoping import (
@@ -272,15 +273,17 @@ def search(actor: User, filters: ReferralFilters) -> Select[Referral]:
     if filters.q:
         term = filters.q.strip()
         like = f"%{_escape_like(term.lower())}%"
-        full_name = func.lower(Child.first_name + " " + Child.last_name)
-        query = query.join(Referral.child).where(
+        # The children whose name matches (trigram indexes on PostgreSQL),
+        # then their referrals; or the referral with this reference (stored
+        # upper-case, so its unique index answers).
+        named = select(Child.id).where(
             or_(
-                func.upper(Referral.reference) == term.upper(),
                 func.lower(Child.first_name).like(like, escape="\\"),
                 func.lower(Child.last_name).like(like, escape="\\"),
-                full_name.like(like, escape="\\"),
+                child_full_name().like(like, escape="\\"),
             )
         )
+        query = query.where(or_(Referral.reference == term.upper(), Referral.child_id.in_(named)))
     if filters.sort == "deadline":
         return query.order_by(Referral.triage_deadline.asc(), Referral.id)
     return query.order_by(Referral.created_at.desc(), Referral.id)
@@ -293,15 +296,16 @@ def _escape_like(term: str) -> str:
 @dataclass(frozen=True)
 class Page:
     items: list[Referral]
+    # Exact when `exact`; otherwise a lower bound: there are at least this many.
     total: int
+    exact: bool = True
 
 
 def list_referrals(actor: User, filters: ReferralFilters, *, page: int, page_size: int) -> Page:
     query = search(actor, filters)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(
-        db.session.scalars(query.limit(page_size).offset(paging.offset(page, page_size))).unique()
-    )
+    start = paging.offset(page, page_size)
+    total, exact = paging.bounded_count(db.session, query, start)
+    items = list(db.session.scalars(query.limit(page_size).offset(start)).unique())
     audit.record(
         "referral.search" if filters.q else "referral.list",
         actor,
@@ -309,7 +313,7 @@ def list_referrals(actor: User, filters: ReferralFilters, *, page: int, page_siz
         record_ids=[referral.id for referral in items],
         fields=[name for name, value in filters.__dict__.items() if value and name != "sort"],
     )
-    return Page(items=items, total=total or 0)
+    return Page(items=items, total=total, exact=exact)
 
 
 def fingerprint(body: Any) -> str:

@@ -81,6 +81,10 @@ def relations(actor: User, referral: Referral, now: datetime | None = None) -> s
         found.add(Relation.REFERRING)
     if referral.receiving_organisation_id == org and referral.submitted_at is not None:
         found.add(Relation.RECEIVING)
+    if referral.receiving_organisation_id == org or found:
+        # The referring and receiving agencies are never given a share
+        # (casework.share refuses it), so there is nothing more to ask.
+        return found
     has_share = db.session.scalar(
         select(Referral.id).where(
             Referral.id == referral.id, live_share_exists(org, now or utcnow())

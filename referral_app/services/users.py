@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
 from referral_app import policy
 from referral_app.extensions import db
@@ -21,7 +22,7 @@ def normalise_email(email: str) -> str:
 
 
 def _visible_users(actor: User) -> Select[User]:
-    query = select(User)
+    query = select(User).options(selectinload(User.role_grants))
     if not actor.has_role(Role.SYSTEM_ADMIN):
         query = query.where(User.organisation_id == actor.organisation_id)
     return query
