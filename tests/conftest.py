@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import flask_migrate
 import pytest
@@ -130,11 +131,10 @@ def _postgres_admin_url() -> str:
     )
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for tests that need PostgreSQL itself,
-    whatever database the rest of the suite runs on. Skipped when the server
-    is unreachable, except under CI=true, where that is a failure."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards. Skipped when the
+    server is unreachable, except under CI=true, where that is a failure."""
     import uuid
 
     import psycopg
@@ -155,6 +155,14 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for tests that need PostgreSQL itself,
+    whatever database the rest of the suite runs on."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 def migrated_app(url: str, **overrides: object) -> Flask:

@@ -36,7 +36,7 @@ import pytest
 
 from referral_app.extensions import db
 from referral_app.models import OrganisationKind, Role
-from tests.conftest import _postgres_admin_url, migrated_app
+from tests.conftest import fresh_postgres_database, migrated_app
 from tests.factories import Factory, OrgInfo, UserInfo
 from tests.referral_helpers import referral_body
 
@@ -62,25 +62,10 @@ def _fail_or_skip(message: str) -> NoReturn:
 
 @pytest.fixture(scope="module")
 def shared_postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for the whole module: tests/conftest.py's
-    `postgres_url` (same server, same skip-or-fail rule), at module scope so
-    the servers start once."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = _postgres_admin_url()
-    name = f"referral_pg_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as error:
-        _fail_or_skip(f"PostgreSQL unreachable: {error}")
-    url = make_url(admin).set(drivername="postgresql+psycopg", database=name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A fresh PostgreSQL database for the whole module (the servers start
+    once), with conftest's skip-or-fail rule."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @dataclass(frozen=True)

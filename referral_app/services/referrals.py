@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy import Select, func, insert, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from referral_app.extensions import db
 from referral_app.models import (
@@ -31,8 +34,8 @@ from referral_app.services.scoping import (
     child_is_visible,
     get_held_referral,
     get_visible_child,
+    held_as,
     held_referrals,
-    live_share_exists,
     relations,
 )
 
@@ -54,6 +57,8 @@ REFERRAL_FIELDS = (
     "consent_notes",
     "lawful_basis",
 )
+# A referral's reference, e.g. R-2026-000123 (next_reference).
+REFERENCE = re.compile(r"R-\d{4}-\d{6,}")
 TERMINAL = frozenset({ReferralStatus.CLOSED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN})
 
 
@@ -250,43 +255,72 @@ class ReferralFilters:
         )
 
 
-def search(actor: User, filters: ReferralFilters) -> Select[Referral]:
-    """The held referrals matching the filters, newest first."""
-    now = utcnow()
-    org = actor.organisation_id
-    query = held_referrals(actor)
+def _conditions(actor: User, filters: ReferralFilters, now: datetime) -> list[Any]:
+    """The filters other than the direction, as SQL conditions on referral."""
+    conditions: list[Any] = []
     if filters.status is not None:
-        query = query.where(Referral.status == filters.status)
+        conditions.append(Referral.status == filters.status)
     if filters.risk_level is not None:
-        query = query.where(Referral.risk_level == filters.risk_level)
-    if filters.direction == "incoming":
-        query = query.where(Referral.receiving_organisation_id == org)
-    elif filters.direction == "outgoing":
-        query = query.where(Referral.referring_organisation_id == org)
-    elif filters.direction == "shared":
-        query = query.where(live_share_exists(org, now))
+        conditions.append(Referral.risk_level == filters.risk_level)
     if filters.assigned_to_me:
-        query = query.where(Referral.assignee_id == actor.id)
+        conditions.append(Referral.assignee_id == actor.id)
     if filters.overdue is not None:
         overdue = (Referral.status == ReferralStatus.SUBMITTED) & (Referral.triage_deadline < now)
-        query = query.where(overdue if filters.overdue else ~overdue)
+        conditions.append(overdue if filters.overdue else ~overdue)
     if filters.q:
         term = filters.q.strip()
-        like = f"%{_escape_like(term.lower())}%"
-        # The children whose name matches (trigram indexes on PostgreSQL),
-        # then their referrals; or the referral with this reference (stored
-        # upper-case, so its unique index answers).
-        named = select(Child.id).where(
-            or_(
-                func.lower(Child.first_name).like(like, escape="\\"),
-                func.lower(Child.last_name).like(like, escape="\\"),
-                child_full_name().like(like, escape="\\"),
+        if REFERENCE.fullmatch(term.upper()):
+            # References are stored upper-case: the unique index answers.
+            conditions.append(Referral.reference == term.upper())
+        else:
+            # The children whose name matches (trigram indexes on
+            # PostgreSQL), then their referrals: a semi-join the planner
+            # may drive from either side, by how common the name is.
+            like = f"%{_escape_like(term.lower())}%"
+            named = select(Child.id).where(
+                or_(
+                    func.lower(Child.first_name).like(like, escape="\\"),
+                    func.lower(Child.last_name).like(like, escape="\\"),
+                    child_full_name().like(like, escape="\\"),
+                )
             )
-        )
-        query = query.where(or_(Referral.reference == term.upper(), Referral.child_id.in_(named)))
-    if filters.sort == "deadline":
-        return query.order_by(Referral.triage_deadline.asc(), Referral.id)
-    return query.order_by(Referral.created_at.desc(), Referral.id)
+            conditions.append(Referral.child_id.in_(named))
+    return conditions
+
+
+DIRECTIONS = {
+    "incoming": Relation.RECEIVING,
+    "outgoing": Relation.REFERRING,
+    "shared": Relation.SHARED,
+}
+
+
+def search(actor: User, filters: ReferralFilters) -> tuple[Select[Any], Any]:
+    """The held referrals matching the filters, unordered, and the entity to
+    order them by (Referral, or an alias of it).
+
+    One direction is one way of holding (scoping.held_as): a single indexed
+    condition. All of them, on PostgreSQL, are the three ways as a UNION ALL
+    (they never overlap), each reading its own agency index, instead of
+    OR-ing the ways over the whole table. SQLite keeps the OR
+    (scoping.holds)."""
+    now = utcnow()
+    conditions = _conditions(actor, filters, now)
+    relation = DIRECTIONS.get(filters.direction or "")
+    if relation is not None:
+        return held_as(actor, relation, now).where(*conditions), Referral
+    if db.session.get_bind().dialect.name == "postgresql":
+        ways = [held_as(actor, way, now).where(*conditions) for way in Relation]
+        held = aliased(Referral, union_all(*ways).subquery("held"))
+        return select(held), held
+    return held_referrals(actor).where(*conditions), Referral
+
+
+def _order(columns: Any, sort: str) -> list[Any]:
+    """Newest first, or soonest triage deadline first; the id breaks ties."""
+    if sort == "deadline":
+        return [columns.triage_deadline.asc(), columns.id]
+    return [columns.created_at.desc(), columns.id]
 
 
 def _escape_like(term: str) -> str:
@@ -302,10 +336,27 @@ class Page:
 
 
 def list_referrals(actor: User, filters: ReferralFilters, *, page: int, page_size: int) -> Page:
-    query = search(actor, filters)
+    matching, entity = search(actor, filters)
     start = paging.offset(page, page_size)
-    total, exact = paging.bounded_count(db.session, query, start)
-    items = list(db.session.scalars(query.limit(page_size).offset(start)).unique())
+    window = paging.SEARCH_COUNT_WINDOW if filters.q else paging.COUNT_WINDOW
+    total, exact = paging.bounded_count(db.session, matching, start, window)
+    # The page is chosen on the referral rows alone (read off the agency
+    # indexes in order), and only its rows are joined to their child,
+    # agencies and people: a "deferred join", one statement.
+    chosen = (
+        matching.with_only_columns(entity.id, entity.created_at, entity.triage_deadline)
+        .order_by(*_order(entity, filters.sort))
+        .limit(page_size)
+        .offset(start)
+        .subquery("page")
+    )
+    items = list(
+        db.session.scalars(
+            select(Referral)
+            .join(chosen, Referral.id == chosen.c.id)
+            .order_by(*_order(chosen.c, filters.sort))
+        ).unique()
+    )
     audit.record(
         "referral.search" if filters.q else "referral.list",
         actor,
