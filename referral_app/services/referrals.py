@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import Select, func, insert, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from referral_app.extensions import db
 from referral_app.models import (
@@ -295,25 +294,23 @@ DIRECTIONS = {
 }
 
 
-def search(actor: User, filters: ReferralFilters) -> tuple[Select[Any], Any]:
-    """The held referrals matching the filters, unordered, and the entity to
-    order them by (Referral, or an alias of it).
+def search(actor: User, filters: ReferralFilters) -> list[Select[Any]]:
+    """The held referrals matching the filters, unordered, as one query or
+    as several that never overlap (to be put together with UNION ALL).
 
     One direction is one way of holding (scoping.held_as): a single indexed
-    condition. All of them, on PostgreSQL, are the three ways as a UNION ALL
-    (they never overlap), each reading its own agency index, instead of
-    OR-ing the ways over the whole table. SQLite keeps the OR
-    (scoping.holds)."""
+    condition. All of them, on PostgreSQL, are the three ways apart (a
+    referral's agencies differ and neither is given a share), each reading
+    its own agency index, instead of OR-ing the ways over the whole table.
+    SQLite keeps the OR (scoping.holds)."""
     now = utcnow()
     conditions = _conditions(actor, filters, now)
     relation = DIRECTIONS.get(filters.direction or "")
     if relation is not None:
-        return held_as(actor, relation, now).where(*conditions), Referral
+        return [held_as(actor, relation, now).where(*conditions)]
     if db.session.get_bind().dialect.name == "postgresql":
-        ways = [held_as(actor, way, now).where(*conditions) for way in Relation]
-        held = aliased(Referral, union_all(*ways).subquery("held"))
-        return select(held), held
-    return held_referrals(actor).where(*conditions), Referral
+        return [held_as(actor, way, now).where(*conditions) for way in Relation]
+    return [held_referrals(actor).where(*conditions)]
 
 
 def _order(columns: Any, sort: str) -> list[Any]:
@@ -321,6 +318,26 @@ def _order(columns: Any, sort: str) -> list[Any]:
     if sort == "deadline":
         return [columns.triage_deadline.asc(), columns.id]
     return [columns.created_at.desc(), columns.id]
+
+
+def _page_rows(ways: list[Select[Any]], sort: str, start: int, page_size: int) -> Any:
+    """The ids (and sort keys) of one page, in order. With several ways, each
+    gives its own first `start + page_size` rows from its index, and the page
+    is taken from their union: no way is read further than the page needs."""
+    keys = (Referral.id, Referral.created_at, Referral.triage_deadline)
+    if len(ways) == 1:
+        chosen = ways[0].with_only_columns(*keys).order_by(*_order(Referral, sort))
+    else:
+        firsts = union_all(
+            *(
+                way.with_only_columns(*keys)
+                .order_by(*_order(Referral, sort))
+                .limit(start + page_size)
+                for way in ways
+            )
+        ).subquery("held")
+        chosen = select(firsts).order_by(*_order(firsts.c, sort))
+    return chosen.limit(page_size).offset(start).subquery("page")
 
 
 def _escape_like(term: str) -> str:
@@ -336,20 +353,15 @@ class Page:
 
 
 def list_referrals(actor: User, filters: ReferralFilters, *, page: int, page_size: int) -> Page:
-    matching, entity = search(actor, filters)
+    ways = search(actor, filters)
     start = paging.offset(page, page_size)
     window = paging.SEARCH_COUNT_WINDOW if filters.q else paging.COUNT_WINDOW
+    matching = ways[0] if len(ways) == 1 else select(union_all(*ways).subquery("held"))
     total, exact = paging.bounded_count(db.session, matching, start, window)
     # The page is chosen on the referral rows alone (read off the agency
     # indexes in order), and only its rows are joined to their child,
     # agencies and people: a "deferred join", one statement.
-    chosen = (
-        matching.with_only_columns(entity.id, entity.created_at, entity.triage_deadline)
-        .order_by(*_order(entity, filters.sort))
-        .limit(page_size)
-        .offset(start)
-        .subquery("page")
-    )
+    chosen = _page_rows(ways, filters.sort, start, page_size)
     items = list(
         db.session.scalars(
             select(Referral)
