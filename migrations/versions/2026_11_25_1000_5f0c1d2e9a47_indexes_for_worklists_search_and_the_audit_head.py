@@ -31,8 +31,7 @@ $$
 """
 
 TRIGRAM = {
-    "ix_child_first_name_trgm": "lower(first_name)",
-    "ix_child_last_name_trgm": "lower(last_name)",
+    # The name search looks for a term anywhere in the full name.
     "ix_child_full_name_trgm": "lower(first_name || ' ' || last_name)",
 }
 

@@ -138,8 +138,6 @@ class Child(Model):
 
 # Finding a child: the name search (services.referrals.search) and matching
 # (services.children.find_matches, which narrows by date of birth or postcode).
-_trigram("ix_child_first_name_trgm", func.lower(Child.first_name))
-_trigram("ix_child_last_name_trgm", func.lower(Child.last_name))
 
 
 def child_full_name() -> Any:

@@ -23,19 +23,15 @@ def offset(page: int, page_size: int) -> int:
 # thousand referrals would otherwise pay for counting all of them on every
 # page; instead the count stops here and is reported as "at least".
 COUNT_WINDOW = 1_000
-# A name search counts less far: past a hundred matches the answer is to
-# narrow the search (the web page shows the first hundred), and a common
-# name would otherwise be counted through every referral that has it.
-SEARCH_COUNT_WINDOW = 100
 
 
 def bounded_count(
-    session: Any, query: Select[Any], start: int, window: int = COUNT_WINDOW
+    session: Any, query: Select[Any], start: int, window: int | None = None
 ) -> tuple[int, bool]:
     """(total, exact): the rows of `query`, counted no further than `window`
     past `start`. When the count stops early, `total` is one more than the
     window (so there is always a next page to link) and `exact` is False."""
-    bound = start + window
+    bound = start + (COUNT_WINDOW if window is None else window)
     limited = query.order_by(None).limit(bound + 1).subquery()
     counted = session.scalar(select(func.count()).select_from(limited)) or 0
     return counted, counted <= bound

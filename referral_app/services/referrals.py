@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, or_, select, union_all, update
+from sqlalchemy import Select, insert, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from referral_app.extensions import db
@@ -272,17 +272,13 @@ def _conditions(actor: User, filters: ReferralFilters, now: datetime) -> list[An
             # References are stored upper-case: the unique index answers.
             conditions.append(Referral.reference == term.upper())
         else:
-            # The children whose name matches (trigram indexes on
+            # The children whose name matches (a trigram index on
             # PostgreSQL), then their referrals: a semi-join the planner
-            # may drive from either side, by how common the name is.
+            # may drive from either side, by how common the name is. The
+            # full name holds the first and the last, so one condition
+            # finds a term in either or across both.
             like = f"%{_escape_like(term.lower())}%"
-            named = select(Child.id).where(
-                or_(
-                    func.lower(Child.first_name).like(like, escape="\\"),
-                    func.lower(Child.last_name).like(like, escape="\\"),
-                    child_full_name().like(like, escape="\\"),
-                )
-            )
+            named = select(Child.id).where(child_full_name().like(like, escape="\\"))
             conditions.append(Referral.child_id.in_(named))
     return conditions
 
@@ -355,13 +351,18 @@ class Page:
 def list_referrals(actor: User, filters: ReferralFilters, *, page: int, page_size: int) -> Page:
     ways = search(actor, filters)
     start = paging.offset(page, page_size)
-    window = paging.SEARCH_COUNT_WINDOW if filters.q else paging.COUNT_WINDOW
     matching = ways[0] if len(ways) == 1 else select(union_all(*ways).subquery("held"))
-    total, exact = paging.bounded_count(db.session, matching, start, window)
+    # A name search is not counted: a common name would be counted through
+    # every referral that has it. One row past the page tells whether there
+    # are more ("at least", total_exact false). A worklist is counted, to
+    # at most paging.COUNT_WINDOW rows past the page, straight off an index.
+    look_ahead = 1 if filters.q else 0
+    if not filters.q:
+        total, exact = paging.bounded_count(db.session, matching, start)
     # The page is chosen on the referral rows alone (read off the agency
     # indexes in order), and only its rows are joined to their child,
     # agencies and people: a "deferred join", one statement.
-    chosen = _page_rows(ways, filters.sort, start, page_size)
+    chosen = _page_rows(ways, filters.sort, start, page_size + look_ahead)
     items = list(
         db.session.scalars(
             select(Referral)
@@ -369,6 +370,13 @@ def list_referrals(actor: User, filters: ReferralFilters, *, page: int, page_siz
             .order_by(*_order(chosen.c, filters.sort))
         ).unique()
     )
+    if filters.q:
+        more = len(items) > page_size
+        items = items[:page_size]
+        if items or start == 0:
+            total, exact = start + len(items) + more, not more
+        else:  # a page past the end: how far the matches go is unknown
+            total, exact = paging.bounded_count(db.session, matching, start)
     audit.record(
         "referral.search" if filters.q else "referral.list",
         actor,

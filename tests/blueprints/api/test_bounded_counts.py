@@ -62,17 +62,29 @@ def test_past_the_window_the_count_stops_and_says_so(client, world, monkeypatch)
     assert "total_exact" not in last
 
 
-def test_a_name_search_counts_a_shorter_window(client, world, monkeypatch):
-    monkeypatch.setattr(paging, "SEARCH_COUNT_WINDOW", 2)
-    metadata = pagination(
-        client.post(
-            "/api/v1/referrals/search?page_size=1",
+def test_a_name_search_is_not_counted_only_looked_ahead(client, world):
+    def search(page_size, page=1):
+        return client.post(
+            f"/api/v1/referrals/search?page_size={page_size}&page={page}",
             json={"q": "Jayden"},
             headers=world.yjs_manager.headers,
         )
-    )
-    assert metadata["total_exact"] is False
-    assert metadata["total"] == 3
+
+    # A full page: there is at least one more, and no more is claimed.
+    first = pagination(search(2))
+    assert first["total_exact"] is False
+    assert first["total"] == 3
+    assert first["next_page"] == 2
+    # The last page, and one that holds them all, are exact.
+    last = pagination(search(2, page=4))
+    assert last["total"] == HELD
+    assert "total_exact" not in last
+    everything = search(HELD)
+    assert len(everything.json) == HELD
+    assert pagination(everything)["total"] == HELD
+    # Past the end: counted, and still exact.
+    beyond = pagination(search(2, page=9))
+    assert beyond["total"] == HELD
 
 
 def test_the_page_says_more_than_and_offers_the_next_page(app, factory, monkeypatch):
