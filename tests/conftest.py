@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -87,12 +88,12 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     return match.group(1)
 
 
-@pytest.fixture
-def fresh_database_url(database_url: str, tmp_path) -> Iterator[str]:
-    """An empty database of the same kind as the suite's, for tests that need
-    real commits seen by other connections (concurrency, migrations)."""
+@contextmanager
+def database_like(database_url: str, folder: Path, label: str) -> Iterator[str]:
+    """An empty database of the suite's kind: a SQLite file in `folder`, or a
+    new PostgreSQL database next to the suite's, dropped afterwards."""
     if not database_url.startswith("postgresql"):
-        yield "sqlite:///" + str(tmp_path / "fresh.db")
+        yield "sqlite:///" + str(folder / f"{label}.db")
         return
     import uuid
 
@@ -100,7 +101,7 @@ def fresh_database_url(database_url: str, tmp_path) -> Iterator[str]:
     from sqlalchemy.engine import make_url
 
     url = make_url(database_url)
-    name = f"{url.database}_fresh_{uuid.uuid4().hex[:8]}"
+    name = f"{url.database}_{label}_{uuid.uuid4().hex[:8]}"
     admin = url.set(drivername="postgresql", database="postgres").render_as_string(
         hide_password=False
     )
@@ -111,6 +112,14 @@ def fresh_database_url(database_url: str, tmp_path) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the same kind as the suite's, for tests that need
+    real commits seen by other connections (concurrency, migrations)."""
+    with database_like(database_url, tmp_path, "fresh") as url:
+        yield url
 
 
 @pytest.fixture

@@ -66,15 +66,24 @@ def _shared_with(organisation_id: uuid.UUID, now: datetime) -> ColumnElement[boo
     return Referral.id == any_(shared)
 
 
-def holds(organisation_id: uuid.UUID, now: datetime | None = None) -> ColumnElement[bool]:
-    """SQL condition: the organisation holds the referral row."""
-    now = now or utcnow()
-    return or_(
-        Referral.referring_organisation_id == organisation_id,
-        and_(
+def _holds_as(organisation_id: uuid.UUID, relation: Relation, now: datetime) -> ColumnElement[bool]:
+    """SQL condition: the organisation holds the referral row in this one way."""
+    if relation is Relation.REFERRING:
+        return Referral.referring_organisation_id == organisation_id
+    if relation is Relation.RECEIVING:
+        return and_(
             Referral.receiving_organisation_id == organisation_id,
             Referral.submitted_at.is_not(None),
-        ),
+        )
+    return live_share_exists(organisation_id, now)
+
+
+def holds(organisation_id: uuid.UUID, now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL condition: the organisation holds the referral row (any way)."""
+    now = now or utcnow()
+    return or_(
+        _holds_as(organisation_id, Relation.REFERRING, now),
+        _holds_as(organisation_id, Relation.RECEIVING, now),
         _shared_with(organisation_id, now),
     )
 
@@ -89,15 +98,7 @@ def held_as(actor: User, relation: Relation, now: datetime | None = None) -> Sel
     exactly `held_referrals` narrowed to that way: a referral's referring and
     receiving agencies differ, and neither is ever given a share of it
     (casework.share), so the three ways never overlap."""
-    org = actor.organisation_id
-    condition = {
-        Relation.REFERRING: Referral.referring_organisation_id == org,
-        Relation.RECEIVING: and_(
-            Referral.receiving_organisation_id == org, Referral.submitted_at.is_not(None)
-        ),
-        Relation.SHARED: live_share_exists(org, now or utcnow()),
-    }[relation]
-    return select(Referral).where(condition)
+    return select(Referral).where(_holds_as(actor.organisation_id, relation, now or utcnow()))
 
 
 def get_held_referral(actor: User, referral_id: uuid.UUID) -> Referral:

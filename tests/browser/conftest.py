@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from referral_app import create_app
 from referral_app.config import TestingConfig
 from referral_app.extensions import db
+from tests.conftest import database_like
 from tests.factories import Factory
 
 if TYPE_CHECKING:
@@ -66,24 +66,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def live_database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An empty database of the suite's kind for the whole run: a SQLite file,
     or a new PostgreSQL database (dropped at the end) next to the suite's."""
-    if not database_url.startswith("postgresql"):
-        yield "sqlite:///" + str(tmp_path_factory.mktemp("browser-db") / "live.db")
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url)
-    name = f"{url.database}_browser_{uuid.uuid4().hex[:8]}"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database_like(database_url, tmp_path_factory.mktemp("browser-db"), "browser") as url:
+        yield url
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -381,3 +381,25 @@ def test_second_live_share_to_the_same_agency_is_a_conflict(client, world):
         headers=world.yjs_manager.headers,
     )
     assert again.status_code == 409
+
+
+@pytest.mark.parametrize("holder", ["police", "yjs"])
+def test_an_agency_that_holds_the_referral_cannot_be_given_a_share(app, client, world, holder):
+    """The lists rely on it (scoping.held_as: the referring, receiving and
+    shared ways of holding never overlap), and so does scoping.relations."""
+    case = create(client, world.officer, world.yjs)
+    advance(client, world, case["id"], "submitted")
+    refused = client.post(
+        f"/api/v1/referrals/{case['id']}/shares",
+        json={
+            "organisation_id": str(getattr(world, holder).id),
+            "purpose": "Already has it",
+            "lawful_basis": "public_task",
+            "expires_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+        },
+        headers=world.yjs_manager.headers,
+    )
+    assert refused.status_code == 422
+    assert "organisation_id" in refused.json["errors"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Share)) == 0
