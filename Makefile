@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test fuzz lint format migrate demo clean bench bench-large wrk
+.PHONY: help install run test fuzz lint format migrate demo clean bench bench-large wrk assets
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,14 @@ bench: $(STAMP) wrk ## Benchmark at 10k referrals on SQLite and PostgreSQL (a fe
 bench-large: $(STAMP) wrk ## The same at 1M referrals (loads take minutes, SQLite's longest)
 	$(BIN)/python bench/run.py --database sqlite --referrals 1000000
 	$(BIN)/python bench/run.py --database postgresql --referrals 1000000
+
+GOVUK_STATIC := referral_app/static/govuk
+assets: ## Rebuild the vendored GOV.UK Frontend files from the pinned npm release (needs Node and npm)
+	cd assets && npm ci --no-audit --no-fund
+	assets/node_modules/.bin/sass --style=compressed --no-source-map --quiet-deps \
+		--load-path=assets/node_modules assets/application.scss $(GOVUK_STATIC)/govuk-frontend.min.css
+	sed "/sourceMappingURL/d" assets/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js > $(GOVUK_STATIC)/govuk-frontend.min.js
+	node -p 'require("./assets/node_modules/govuk-frontend/package.json").version' > $(GOVUK_STATIC)/VERSION
 
 lint: $(STAMP) ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .

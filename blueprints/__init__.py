@@ -22,15 +22,19 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import auth as web_auth
     from blueprints.web import children as web_children
     from blueprints.web import notifications as web_notifications
-    from blueprints.web import referrals as web_referrals
+    from blueprints.web import referral_detail as web_referral_detail
+    from blueprints.web import referral_forms as web_referral_forms
     from blueprints.web import reports as web_reports
+    from blueprints.web import worklists as web_worklists
     from referral_app.extensions import csrf
 
     for blueprint in (
         health.blp,
         web_auth.blp,
         web_account.blp,
-        web_referrals.blp,
+        web_worklists.blp,
+        web_referral_forms.blp,
+        web_referral_detail.blp,
         web_admin.blp,
         web_audit.blp,
         web_api_docs.blp,

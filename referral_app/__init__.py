@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from referral_app import templating
 from referral_app.config import Config, config_from_environment
 
 
@@ -69,6 +70,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
     _configure_logging(app)
     _init_extensions(app)
+    templating.init_app(app)
     _register_blueprints(app)
 
     from referral_app import cli, throttling

@@ -25,6 +25,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {}
     REDIS_URL: str | None = None
+    # The name in the header and in every page title.
+    SERVICE_NAME = "Referrals"
 
     # Request bodies larger than this are refused with 413.
     MAX_CONTENT_LENGTH = 1024 * 1024

@@ -8,8 +8,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
-# The CSRF token travels in the form; it is checked by Flask-WTF, not the schemas.
-NON_DATA_FIELDS = frozenset({"csrf_token"})
+# The CSRF token (checked by Flask-WTF) and the one-time form token (sent_once)
+# travel in the form; they are not data for the schemas.
+NON_DATA_FIELDS = frozenset({"csrf_token", "form_token"})
 
 
 FormErrors = dict[str, list[str]]

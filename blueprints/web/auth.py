@@ -6,6 +6,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from werkzeug.wrappers import Response
 
 from blueprints.web import load_form, safe_next
+from blueprints.web.forms import Field, page_errors
 from referral_app.auth_guard import SESSION_KEY
 from referral_app.boundary import keep_changes_on_error
 from referral_app.models import SessionKind, User
@@ -15,6 +16,12 @@ from referral_app.services.errors import AuthenticationFailed
 from schemas.auth import CredentialsSchema
 
 blp = Blueprint("web_auth", __name__)
+
+SIGN_IN = (
+    Field("email", "Email address", "Enter your email address"),
+    Field("password", "Password", "Enter your password"),
+    Field("otp", "Security code", "Enter the 6-digit security code from your app"),
+)
 
 
 def begin_browser_session(user: User) -> None:
@@ -30,17 +37,20 @@ def begin_browser_session(user: User) -> None:
 def login() -> str | Response | tuple[str, int]:
     next_url = safe_next(request.args.get("next"))
     if request.method == "GET":
-        return render_template("login.html", form={}, errors={}, next_url=next_url)
+        return render_template(
+            "login.html", form={}, errors=page_errors({}, SIGN_IN), next_url=next_url
+        )
     form = {key: request.form.get(key, "") for key in ("email", "otp")}
     data, errors = load_form(CredentialsSchema(), request.form)
     if data is None:
-        return render_template("login.html", form=form, errors=errors, next_url=next_url), 422
+        shown = page_errors(errors, SIGN_IN)
+        return render_template("login.html", form=form, errors=shown, next_url=next_url), 422
     keep_changes_on_error()  # failed attempts count against the account
     try:
         user = auth.authenticate(data["email"], data["password"], data["otp"])
     except AuthenticationFailed as failure:
-        errors = {"email": [failure.message]}
-        return render_template("login.html", form=form, errors=errors, next_url=next_url), 401
+        shown = page_errors({"email": [failure.message]}, SIGN_IN)
+        return render_template("login.html", form=form, errors=shown, next_url=next_url), 401
     begin_browser_session(user)
     return redirect(next_url)
 

@@ -8,6 +8,7 @@ from referral_app.models.notification import (
     OutboxEmail,
 )
 from referral_app.models.organisation import Organisation, OrganisationKind
+from referral_app.models.page_state import FormSubmission, SavedSearch
 from referral_app.models.referral import (
     Child,
     ConsentStatus,
@@ -34,6 +35,7 @@ __all__ = [
     "Child",
     "ChildMerge",
     "ConsentStatus",
+    "FormSubmission",
     "IdempotencyRecord",
     "LawfulBasis",
     "Note",
@@ -51,6 +53,7 @@ __all__ = [
     "RiskFactor",
     "RiskLevel",
     "Role",
+    "SavedSearch",
     "SessionKind",
     "Share",
     "StatusChange",
