@@ -19,8 +19,10 @@ from axe_playwright_python.sync_playwright import Axe
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-# The impacts that fail a page; "moderate" and "minor" are left to review.
-FAILING_IMPACTS = frozenset({"serious", "critical"})
+# Every violation fails a page, whatever its impact.
+FAILING_IMPACTS = frozenset({"minor", "moderate", "serious", "critical"})
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 740}
 
 _AXE = Axe()  # holds the bundled axe-core script, read once
 
@@ -47,8 +49,8 @@ def _describe(violation: dict[str, Any]) -> str:
 
 
 def assert_accessible(page: Page, context: str | dict[str, Any] | None = None) -> None:
-    """Run axe-core on the page as it is now and fail on every serious or
-    critical violation, naming its rule, help text and offending elements."""
+    """Run axe-core on the page as it is now and fail on every violation,
+    naming its rule, help text and offending elements."""
     results = _AXE.run(page, context=context)
     failing = [
         violation
@@ -57,7 +59,27 @@ def assert_accessible(page: Page, context: str | dict[str, Any] | None = None) -
     ]
     if failing:
         pytest.fail(
-            f"axe found {len(failing)} serious or critical problem(s) on {page.url}:\n"
+            f"axe found {len(failing)} problem(s) on {page.url}:\n"
             + "".join(_describe(violation) for violation in failing),
             pytrace=False,
         )
+
+
+def assert_no_horizontal_scroll(page: Page) -> None:
+    """Nothing on the page is wider than the window (a table may scroll
+    inside its own region, which does not widen the page)."""
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide in a {widths[1]}px window"
+
+
+def assert_good_at_both_widths(page: Page) -> None:
+    """axe finds nothing at desktop width and at 360 px, and at 360 px the
+    page does not scroll sideways. Leaves the page at desktop width."""
+    size = page.viewport_size or DESKTOP
+    try:
+        page.set_viewport_size(PHONE)
+        assert_no_horizontal_scroll(page)
+        assert_accessible(page)
+    finally:
+        page.set_viewport_size(size)
+    assert_accessible(page)
