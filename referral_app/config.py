@@ -28,6 +28,15 @@ class Config:
     # The name in the header and in every page title.
     SERVICE_NAME = "Referrals"
 
+    # Signed checkpoints of the audit chain's head (services/checkpoints.py):
+    # the base64 of a 32-byte Ed25519 seed (never in the database), the
+    # public half for verifiers without it, and where the checkpoints go
+    # (default: instance/audit-checkpoints; in production, storage the
+    # database's administrators cannot write).
+    AUDIT_CHECKPOINT_KEY: str | None = None
+    AUDIT_CHECKPOINT_PUBLIC_KEY: str | None = None
+    AUDIT_CHECKPOINT_DIR: str | None = None
+
     # Request bodies larger than this are refused with 413.
     MAX_CONTENT_LENGTH = 1024 * 1024
 
@@ -110,6 +119,9 @@ class Config:
     ENVIRONMENT_OVERRIDES: ClassVar[tuple[str, ...]] = (
         "SECRET_KEY",
         "AUDIT_HMAC_KEY",
+        "AUDIT_CHECKPOINT_KEY",
+        "AUDIT_CHECKPOINT_PUBLIC_KEY",
+        "AUDIT_CHECKPOINT_DIR",
         "DATABASE_URL",
         "REDIS_URL",
         "SMTP_HOST",
@@ -141,6 +153,7 @@ class DevelopmentConfig(Config):
     NAME = "development"
     SECRET_KEY = "dev-only-secret-key-not-for-production"  # noqa: S105 - development only
     AUDIT_HMAC_KEY = "dev-only-audit-key-not-for-production"
+    AUDIT_CHECKPOINT_KEY = "hnpKx58iOKWIuCiYag//PUt1TuhxtjodG7Pa1WZOGIw="  # development only
 
 
 class TestingConfig(Config):
@@ -150,6 +163,7 @@ class TestingConfig(Config):
     PROPAGATE_EXCEPTIONS = False
     SECRET_KEY = "testing-secret-key"  # noqa: S105 - tests only
     AUDIT_HMAC_KEY = "testing-audit-key"
+    AUDIT_CHECKPOINT_KEY = "8BvN9muv2k9NKyeAH2eKxCT3THSTpG2XP7IY0Br6Kdo="  # tests only
     # The suite points this at a database of its own (TEST_DATABASE_URL).
     SQLALCHEMY_DATABASE_URI = None
     ENVIRONMENT_OVERRIDES: ClassVar[tuple[str, ...]] = ()
