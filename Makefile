@@ -28,7 +28,10 @@ migrate: $(STAMP) ## Bring the database schema up to date (flask db upgrade)
 demo: migrate ## Load the demo agencies and users and print the logins
 	$(FLASK) seed-demo
 
-run: demo ## Set up, migrate, load demo data and serve on http://127.0.0.1:5000
+run: demo ## Set up, migrate, load demo data, start the job runner and serve on http://127.0.0.1:5000
+	@echo "Background jobs: huey_consumer referral_app.jobs.huey (queue in instance/jobs.db)"
+	@$(BIN)/huey_consumer referral_app.jobs.huey --workers 2 --quiet & consumer=$$!; \
+	trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP) ## Run the whole test suite (TEST_DATABASE_URL picks PostgreSQL)

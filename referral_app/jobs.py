@@ -1,0 +1,108 @@
+"""Background work on one job runner (huey), with retries and schedules:
+the audit checkpoint every minute, overdue notices and the e-mail outbox
+every minute, forgetting expired page state hourly, retention nightly.
+
+Storage: Redis when REDIS_URL is set (production: every host's consumer
+shares one queue and one schedule), otherwise a SQLite file in the instance
+folder (the embedded default). Run the consumer beside the web server:
+
+    .venv/bin/huey_consumer referral_app.jobs.huey
+
+(`make run` starts one). Each task runs in an application context of its
+own, commits once, and is retried on failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from flask import Flask, has_app_context
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+log = logging.getLogger("referral_app.jobs")
+RETRIES = 3
+RETRY_DELAY = 10  # seconds
+
+
+def _storage() -> Huey:
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        return RedisHuey("referrals", url=redis_url)
+    folder = os.environ.get("JOBS_DIR") or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "instance"
+    )
+    os.makedirs(folder, exist_ok=True)
+    return SqliteHuey("referrals", filename=os.path.join(folder, "jobs.db"))
+
+
+huey = _storage()
+
+
+@cache
+def _app() -> Flask:
+    """The application the consumer's tasks run in, built once per process."""
+    from referral_app import create_app
+
+    return create_app()
+
+
+def in_app(work: Callable[[], Any]) -> Any:
+    """Run `work` in an application context (the current one, when a caller
+    such as a test has one) and commit what it did; roll back and re-raise
+    (so huey retries) on failure."""
+    from referral_app.extensions import db
+
+    def run() -> Any:
+        try:
+            result = work()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        return result
+
+    if has_app_context():
+        return run()
+    with _app().app_context():
+        try:
+            return run()
+        finally:
+            db.session.remove()
+
+
+@huey.periodic_task(crontab(minute="*"), retries=RETRIES, retry_delay=RETRY_DELAY)
+def audit_checkpoint() -> int:
+    """Sign the audit chain's head into the checkpoint store."""
+    from referral_app.extensions import db
+    from referral_app.services import checkpoints
+
+    return int(in_app(lambda: checkpoints.write_checkpoint(db.session).seq))
+
+
+@huey.periodic_task(crontab(minute="*"), retries=RETRIES, retry_delay=RETRY_DELAY)
+def notices_and_outbox() -> None:
+    """Overdue triage notices, then the e-mails that are due."""
+    from referral_app.services import notifications, outbox
+
+    in_app(notifications.notify_overdue)
+    in_app(outbox.send_pending)
+
+
+@huey.periodic_task(crontab(minute="7"), retries=RETRIES, retry_delay=RETRY_DELAY)
+def forget_page_state() -> None:
+    """Drop sent-form records past their day."""
+    from referral_app.services import form_submissions
+
+    in_app(form_submissions.forget_old)
+
+
+@huey.periodic_task(crontab(minute="30", hour="2"), retries=RETRIES, retry_delay=RETRY_DELAY)
+def retention_apply() -> None:
+    """Anonymise what is past retention (the nightly run of `flask retention apply`)."""
+    from referral_app.services import retention
+
+    in_app(lambda: retention.apply(dry_run=False))
