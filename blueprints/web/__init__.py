@@ -4,6 +4,7 @@ schemas as the API and call the same services."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
@@ -64,7 +65,19 @@ def flatten_errors(messages: Any, prefix: str = "") -> FormErrors:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site relative paths: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Only a path on this site: never an open redirect.
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a
+    slash, so "/\t/evil.example" or "/\\evil.example" would leave the site
+    as "//evil.example": any control character, space or backslash, and
+    anything with a scheme or a host, sends the user home instead."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if any(ord(character) < 0x21 or ord(character) == 0x7F for character in target):
+        return "/"
+    if "\\" in target or "%5c" in target.lower():
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target

@@ -155,7 +155,22 @@ def test_rejects_already_used_totp_code(app, factory):
     assert sign_in(app.test_client(), user.email, user.password, otp=code).status_code == 401
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        # Browsers drop tabs and line breaks inside URLs: these become //evil.example.
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "/ /evil.example",
+        "/%5cevil.example",
+        "/\x00/evil.example",
+        "/\x7f/evil.example",
+    ],
+)
 def test_login_does_not_redirect_off_site(client, factory, target):
     user = factory.user()
     response = sign_in(client, user.email, user.password, next_path=target)
