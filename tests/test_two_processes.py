@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 
+import pyotp
 import pytest
 
 from referral_app.extensions import db
@@ -119,6 +120,7 @@ class People:
     lock_officer: UserInfo  # the optimistic-lock test only
     officer: UserInfo  # the audit-chain test
     police_manager: UserInfo  # the audit-chain test
+    totp_user: UserInfo  # the one-time code test
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +141,9 @@ def people(shared_postgres_url: str) -> People:
             lock_officer=factory.user(Role.REFERRER, organisation=police),
             officer=factory.user(Role.REFERRER, organisation=police),
             police_manager=factory.user(Role.MANAGER, organisation=police),
+            totp_user=factory.user(
+                Role.REFERRER, organisation=police, totp_secret=pyotp.random_base32()
+            ),
         )
     finally:
         with setup.app_context():
@@ -447,6 +452,24 @@ def test_failed_sign_ins_on_both_servers_count_against_one_limit(servers, people
     assert page.status == 429
     # The limit is the account's, not everybody's.
     sign_in(b, people.bystander)
+
+
+def test_rejects_a_totp_code_used_at_the_same_moment_on_another_server(servers, people):
+    """The same current code sent 12 times at once, to four workers on two
+    hosts: one sign-in, never more (the time step is claimed atomically)."""
+    user = people.totp_user
+    assert user.totp_secret is not None
+    code = pyotp.TOTP(user.totp_secret).now()
+    body = {"email": user.email, "password": user.password, "otp": code}
+
+    def attempt(n: int) -> int:
+        server = servers.a if n % 2 else servers.b
+        return call(server, "POST", "/api/v1/auth/tokens", json_body=body).status
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(attempt, range(12)))
+    assert statuses.count(201) == 1, statuses
+    assert set(statuses) <= {201, 401, 429}, statuses
 
 
 # --- 3. An optimistic lock ---------------------------------------------------

@@ -10,7 +10,10 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from referral_app.extensions import db
 from referral_app.models import User, utcnow
 
 TOTP_STEP_SECONDS = 30
@@ -81,14 +84,30 @@ def matching_step(
 
 
 def verify_totp(user: User, code: str | None, now: datetime | None = None) -> bool:
-    """True for a user without TOTP, or a current code not used before; records
-    its time step so it cannot be replayed."""
+    """True for a user without TOTP, or a current code not used before.
+
+    The code's time step is claimed in one conditional UPDATE (compare and
+    set): of two sign-ins with the same code at the same moment, on any
+    workers or hosts, one moves the step and the other finds it moved (on
+    PostgreSQL the second waits for the first's row lock, then re-reads the
+    condition), so a code is accepted once."""
     if not user.totp_secret:
         return True
     step = matching_step(user.totp_secret, code, user.totp_last_step, now)
     if step is None:
         return False
-    user.totp_last_step = step
+    claimed = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return False
+    set_committed_value(user, "totp_last_step", step)
     return True
 
 
