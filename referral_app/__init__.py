@@ -11,9 +11,10 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from referral_app import templating
-from referral_app.config import Config, config_from_environment
+from referral_app.config import Config, ConfigurationError, config_from_environment
 
 
 def _database_url(app: Flask, configured: str | None) -> str:
@@ -68,6 +69,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
     }
 
+    _trust_proxies(app)
     _configure_logging(app)
     _init_extensions(app)
     templating.init_app(app)
@@ -78,6 +80,22 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     throttling.init_app(app)  # wraps the sign-in views, so after the blueprints
     cli.register(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind N proxies, the client is the address N hops back in
+    X-Forwarded-For (and the scheme and host are the ones it asked for), so
+    the per-address sign-in limit is per client, not one limit for everyone
+    behind the proxy. With no proxy configured the headers are ignored: a
+    client could write anything there."""
+    setting = app.config.get("TRUSTED_PROXY_HOPS") or 0
+    if not str(setting).isdigit():
+        raise ConfigurationError(f"TRUSTED_PROXY_HOPS must be a whole number, not {setting!r}")
+    hops = int(setting)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
 
 def _configure_logging(app: Flask) -> None:

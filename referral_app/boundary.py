@@ -32,8 +32,12 @@ def _count_query(*_: Any) -> None:
 
 
 def begin_request() -> None:
+    # Our own id, always: it is the one the audit events carry, and a client
+    # must not be able to choose (or reuse) the id of its own audit records.
+    # An id the client sent is kept apart, for the request log.
+    g.request_id = uuid.uuid4().hex
     supplied = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = supplied if _VALID_REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    g.client_request_id = supplied if _VALID_REQUEST_ID.match(supplied) else None
     g.audit_binding = audit.bind_request(g.request_id, request.remote_addr)
     g.rls_awaiting = rls.await_user()
     g.started = time.perf_counter()
@@ -81,6 +85,7 @@ def log_request(response: Response) -> None:
         json.dumps(
             {
                 "request_id": g.request_id,
+                "client_request_id": g.get("client_request_id"),
                 "method": request.method,
                 "path": request.path,
                 "endpoint": request.endpoint,

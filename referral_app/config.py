@@ -37,6 +37,11 @@ class Config:
     AUDIT_CHECKPOINT_PUBLIC_KEY: str | None = None
     AUDIT_CHECKPOINT_DIR: str | None = None
 
+    # Reverse proxies in front of the app that add X-Forwarded-For (and
+    # -Proto, -Host): the client address is the one this many hops back.
+    # 0 (the default) ignores those headers, which anyone can send.
+    TRUSTED_PROXY_HOPS = 0
+
     # Request bodies larger than this are refused with 413.
     MAX_CONTENT_LENGTH = 1024 * 1024
 
@@ -131,6 +136,7 @@ class Config:
         "MAIL_FROM",
         "PUBLIC_BASE_URL",
         "QUERY_COUNT_HEADER",
+        "TRUSTED_PROXY_HOPS",
     )
 
     @classmethod
