@@ -63,6 +63,10 @@ class Config:
     # notation), on the login page and the token endpoint together.
     SIGN_IN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
     SIGN_IN_LIMIT_PER_ADDRESS = "100 per 15 minutes"
+    # Searches for likely records of a child per user (API, new-referral form
+    # and child page together): enough for casework, too few to step through
+    # dates of birth asking whether another agency holds a child.
+    MATCH_LIMIT_PER_USER = "60 per hour; 200 per day"
     # CSV exports of an agency's referrals per user (API and reports page together).
     CSV_EXPORT_LIMIT = "10 per hour"
     RATELIMIT_HEADERS_ENABLED = True

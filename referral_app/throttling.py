@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RequestLimit
 from flask_login import current_user
+from limits import parse_many
 
 from referral_app.services import audit
 
@@ -121,3 +122,22 @@ def _limit_csv_exports(app: Flask, limiter: Limiter) -> None:
     for endpoint in CSV_EXPORT_ENDPOINTS:
         view: Any = app.view_functions[endpoint]
         app.view_functions[endpoint] = limit(view)
+
+
+# --- Matching ----------------------------------------------------------------
+# Finding the same child answers, for a name and a date of birth, whether
+# another agency holds the child: asked over and over it is an oracle. Every
+# surface that matches (the API, the new-referral form, the child page) draws
+# on one counter per user, in the limiter's storage (Redis across hosts).
+
+
+def take_match_allowance(user_id: object) -> bool:
+    """Count one match for the user; False when the MATCH_LIMIT_PER_USER
+    window is used up (the match must then not run)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    limiter: Limiter = current_app.extensions["referral_limiter"]
+    for item in parse_many(str(current_app.config["MATCH_LIMIT_PER_USER"])):
+        if not limiter.limiter.hit(item, "child-match-per-user", str(user_id)):
+            return False
+    return True

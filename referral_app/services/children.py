@@ -32,6 +32,7 @@ from rapidfuzz.fuzz import ratio
 from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 
+from referral_app import throttling
 from referral_app.extensions import db
 from referral_app.models import (
     AuditEvent,
@@ -47,7 +48,7 @@ from referral_app.models import (
     utcnow,
 )
 from referral_app.services import audit, casework
-from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
 from referral_app.services.scoping import child_is_visible, get_visible_child, held_referrals
 
 # --- finding the same child --------------------------------------------------
@@ -386,8 +387,21 @@ def find_matches(
     Candidates are narrowed in SQL (a date of birth as given, a day or a year
     out, or with day and month swapped; or the same postcode) and scored here
     (see `score`). Merged and anonymised records are never candidates. The
-    search is audited with the ids of the matches shown and the names of the
-    fields searched, never their values."""
+    search is audited with the ids of the matches shown, how many were held
+    elsewhere, and the names of the fields searched, never their values.
+
+    Not an oracle: `held_elsewhere` counts only records of another agency that
+    match all of the first name, last name and date of birth near-exactly
+    (the same after normalising case, accents, spaces and punctuation), so a
+    date of birth cannot be found by stepping near it; and each user may
+    match MATCH_LIMIT_PER_USER times (raises TooMany beyond that; the refusal
+    is audited)."""
+    if not throttling.take_match_allowance(actor.id):
+        audit.record_denial("child.match", actor, record_type="child", reason="throttled")
+        raise TooMany(
+            "You have searched for children's records too many times in a short while. "
+            "Try again later."
+        )
     searched = ChildDetails(first_name, last_name, date_of_birth, postcode or None)
     narrowing: list[ColumnElement[bool]] = [
         Child.date_of_birth.in_(sorted(_candidate_dates(date_of_birth)))
@@ -414,13 +428,12 @@ def find_matches(
         held = ChildDetails(
             row.first_name, row.last_name, row.date_of_birth, row.postcode, tuple(row.aliases or ())
         )
-        result = score(searched, held)
-        if result.score < LIKELY_SCORE:
+        if not row.visible:
+            held_elsewhere += int(_near_exact(searched, held))
             continue
-        if row.visible:
+        result = score(searched, held)
+        if result.score >= LIKELY_SCORE:
             visible_scores[row.id] = result
-        else:
-            held_elsewhere += 1
 
     best = sorted(visible_scores, key=lambda child_id: (-visible_scores[child_id].score, child_id))
     best = best[:MAX_MATCHES]
@@ -445,8 +458,18 @@ def find_matches(
         record_type="child",
         record_ids=[match.child.id for match in matches],
         fields=["first_name", "last_name", "date_of_birth", *(["postcode"] if postcode else [])],
+        reason=f"{len(matches)} shown, {held_elsewhere} held elsewhere",
     )
     return MatchResult(matches=matches, held_elsewhere=held_elsewhere)
+
+
+def _near_exact(searched: ChildDetails, held: ChildDetails) -> bool:
+    """All of the name and the date of birth, the same after normalising."""
+    return (
+        searched.date_of_birth == held.date_of_birth
+        and normalise_name(searched.first_name) == normalise_name(held.first_name)
+        and normalise_name(searched.last_name) == normalise_name(held.last_name)
+    )
 
 
 def possible_duplicates(actor: User, child: Child) -> MatchResult:

@@ -41,3 +41,11 @@ class Invalid(ServiceError):
 class AuthenticationFailed(ServiceError):
     status = 401
     code = "invalid_credentials"
+
+
+class TooMany(ServiceError):
+    """More of something than a user may ask for in a while (a limit that
+    keeps a feature from being used as an oracle)."""
+
+    status = 429
+    code = "too_many_requests"

@@ -25,7 +25,7 @@ def test_matching_and_merging_under_row_level_security(app_role_url):
         world = make_world(client, Factory(app))
         ours = refer(client, world.officer, world.yjs, child("Jayden", "Miller", "2011-03-14"))
         again = refer(client, world.officer, world.yjs, child("Jaydn", "Miller", "2011-03-14"))
-        refer(client, world.stranger, world.charity, child("Jayden", "Millar", "2011-03-14"))
+        refer(client, world.stranger, world.charity, child("Jayden", "Miller", "2011-03-14"))
 
         found = client.post(
             "/api/v1/children/matches",
