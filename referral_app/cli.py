@@ -129,11 +129,21 @@ def _valid_totp_secret(secret: str) -> str:
 
 @click.command("seed-demo")
 def seed_demo() -> None:
-    """Load the demo agencies and users (idempotent) and print the logins."""
+    """Load the demo agencies, users and referrals (idempotent) and print the
+    logins. Refused under the production configuration."""
+    try:
+        demo.refuse_in_production()  # before the database is touched
+    except ServiceError as error:
+        click.echo(f"error: {error.message}", err=True)
+        sys.exit(1)
     with command_transaction():
-        demo_users = demo.seed_demo()
+        seeded = demo.seed_demo()
+    if seeded.already_loaded:
+        click.echo("The demo referrals are already loaded: skipped.")
+    else:
+        click.echo(f"Loaded {seeded.referrals} demo referrals.")
     click.echo("Demo logins (password for all: " + demo.DEMO_PASSWORD + "):")
-    for demo_user in demo_users:
+    for demo_user in seeded.users:
         roles = ", ".join(demo_user.roles)
         click.echo(f"  {demo_user.email:<32} {roles:<14} {demo_user.organisation_code}")
 

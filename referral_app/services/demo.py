@@ -1,17 +1,23 @@
-"""Demo data: the agencies of Operation Sceptre and one user per role.
+"""Demo data: the agencies of Operation Sceptre, one user per role, and
+about forty referrals at every stage of the loop (services.demo_referrals).
 
-Idempotent: running it again adds what is missing and changes nothing else.
+Idempotent: running it again adds the agencies and users that are missing,
+and the referrals only if they were never loaded. Refused under the
+production configuration: the demo users share a published password.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
 from referral_app.extensions import db
 from referral_app.models import Organisation, OrganisationKind, Role, User
-from referral_app.services import organisations, users
+from referral_app.services import demo_referrals, organisations, users
+from referral_app.services.errors import Forbidden
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the demo; never in production
 
@@ -46,8 +52,30 @@ DEMO_USERS: list[DemoUser] = [
 ]
 
 
-def seed_demo() -> list[DemoUser]:
-    """Create the demo agencies and users that are missing. Returns every demo user."""
+PRODUCTION_REFUSAL = (
+    "seed-demo refuses to run under the production configuration: the demo users "
+    "share a published password. Nothing was written."
+)
+
+
+def refuse_in_production() -> None:
+    """Forbidden under the production configuration (its NAME, or APP_ENV)."""
+    if current_app.config.get("NAME") == "production" or os.environ.get("APP_ENV") == "production":
+        raise Forbidden(PRODUCTION_REFUSAL)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    users: list[DemoUser]
+    # The referrals loaded by this run: none when they were already there.
+    referrals: int
+    already_loaded: bool
+
+
+def seed_demo() -> Seeded:
+    """Create the demo agencies and users that are missing, then the demo
+    referrals unless they were loaded before. Forbidden in production."""
+    refuse_in_production()
     by_code: dict[str, Organisation] = {}
     for code, name, kind in DEMO_ORGANISATIONS:
         existing = db.session.scalar(select(Organisation).where(Organisation.code == code))
@@ -64,4 +92,7 @@ def seed_demo() -> list[DemoUser]:
                 roles=demo.roles,
                 password=DEMO_PASSWORD,
             )
-    return DEMO_USERS
+    if demo_referrals.loaded():
+        return Seeded(DEMO_USERS, referrals=0, already_loaded=True)
+    told = demo_referrals.load_referrals()
+    return Seeded(DEMO_USERS, referrals=len(told), already_loaded=False)
