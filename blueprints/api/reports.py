@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_login import current_user
 
 from blueprints.api import AUTHENTICATED_ERRORS, Blueprint, documents_errors
+from blueprints.downloads import csv_attachment
 from referral_app.policy import Permission, requires
 from referral_app.services import reports
 from schemas.report import ReportQuerySchema, ReportSummarySchema
@@ -23,15 +24,6 @@ CSV_DESCRIPTION = (
     + ". No names, dates of birth or free text. Cells that a spreadsheet would run as a "
     "formula (starting with =, +, -, @, tab or carriage return) start with a single quote."
 )
-
-
-def csv_attachment(export: reports.CsvExport) -> Response:
-    """The export as a download (for the API and the reports page alike)."""
-    return Response(
-        export.text,
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
-    )
 
 
 @blp.route("/reports/summary")

@@ -1,24 +1,28 @@
 """A child's page: their details, the referrals the viewer's agency holds
 about them, and for managers the forms to correct the details, merge another
-record of the same child into this one (or undo a merge), and the printable
+record of the same child into this one (or undo a merge), each merge and
+undo through a page that says what will happen first; and the printable
 subject access export. Same schemas and services as the API."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from blueprints.web import FormErrors, form_fields, validate
+from blueprints.web import validate
+from blueprints.web.date_input import parts_of, read_date
+from blueprints.web.forms import Field, PageErrors, page_errors
+from blueprints.web.sent_once import sent_once
 from referral_app.boundary import keep_changes_on_error
 from referral_app.models import Child, User
 from referral_app.policy import Permission, has_permission, requires
 from referral_app.services import children, referrals
-from referral_app.services.errors import ServiceError
+from referral_app.services.errors import Forbidden, NotFound, ServiceError
 from schemas.child import ChildMergeCreateSchema, ChildRectifySchema
 
 blp = Blueprint("web_children", __name__)
@@ -44,8 +48,44 @@ MATCH_REASONS = {
     "postcode_same": "same postcode",
     "postcode_same_area": "same postcode area",
 }
-REQUIRED_DETAILS = {"first_name": "Enter the first name.", "last_name": "Enter the last name."}
+
+# The correction form, in page order (the schema's own messages reworded).
+RECTIFY = (
+    Field("first_name", "First name", "Enter the child's first name"),
+    Field("last_name", "Last name", "Enter the child's last name"),
+    Field(
+        "date_of_birth",
+        "Date of birth",
+        "Enter the child's date of birth",
+        invalid="Date of birth must be a real date",
+        anchor="dob-day",
+        own={"Date of birth must not be in the future.": "Date of birth must be in the past"},
+    ),
+    Field("gender", "Gender", "Enter the child's gender"),
+    Field("address", "Address", "Enter the child's address"),
+    Field(
+        "postcode",
+        "Postcode",
+        "Enter a real postcode",
+        own={"Not a UK postcode.": "Enter a real postcode"},
+    ),
+    Field("school", "School", "Enter the child's school"),
+)
+ASKED = {field.name: field for field in RECTIFY}
+REQUIRED_DETAILS = ("first_name", "last_name")
 OPTIONAL_DETAILS = ("gender", "address", "postcode", "school")
+
+SAME_RECORD = "Select another record: a record cannot be merged into itself"
+MERGE = (
+    Field(
+        "duplicate_id",
+        "The record to merge",
+        "Select the record to merge into this one",
+        own={"Choose another record of the same child.": SAME_RECORD},
+    ),
+)
+# Undoing a merge has no field: a refusal is about the merges listed.
+UNMERGE = (Field("merge", "The merge", "Select a merge to undo", anchor="merges-heading"),)
 
 
 @blp.app_template_filter("match_reason")
@@ -53,39 +93,21 @@ def match_reason(reason: str) -> str:
     return MATCH_REASONS.get(reason, reason.replace("_", " "))
 
 
-def date_from_parts(
-    form: dict[str, Any], prefix: str, field: str, errors: FormErrors
-) -> str | None:
-    """A date of birth typed as day, month and year inputs (`<prefix>day`,
-    ...) as ISO text; an error under `field` when it is incomplete or not a
-    real date; None when all three are empty."""
-    parts = [str(form.get(f"{prefix}{part}", "")).strip() for part in ("year", "month", "day")]
-    if all(parts):
-        try:
-            return date(*(int(part) for part in parts)).isoformat()
-        except ValueError:
-            errors[field] = ["Date of birth must be a real date."]
-    elif any(parts):
-        errors[field] = ["Date of birth must include a day, month and year."]
-    return None
-
-
 def _details_form(child: Child) -> dict[str, str]:
-    """The rectification form filled in with the child's current details."""
+    """The correction form filled in with the child's current details."""
+    born = parts_of(child.date_of_birth)
     return {
         "first_name": child.first_name,
         "last_name": child.last_name,
-        "dob-day": str(child.date_of_birth.day),
-        "dob-month": str(child.date_of_birth.month),
-        "dob-year": str(child.date_of_birth.year),
+        **{f"dob-{part}": value for part, value in born.items()},
         **{name: getattr(child, name) or "" for name in OPTIONAL_DETAILS},
     }
 
 
 def _page(
     child_id: uuid.UUID,
-    errors: FormErrors | None = None,
-    form: Any = None,
+    errors: PageErrors | None = None,
+    form: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
     actor: User = current_user
@@ -106,7 +128,7 @@ def _page(
         may_export=has_permission(actor, Permission.CHILDREN_EXPORT),
         duplicates=children.possible_duplicates(actor, child) if may_manage else None,
         merges=children.merges_into(child) if may_manage else [],
-        errors=errors or {},
+        errors=errors if errors is not None else page_errors({}, RECTIFY),
         form=form if form is not None else _details_form(child),
     ), status
 
@@ -117,40 +139,61 @@ def child_detail(child_id: uuid.UUID) -> tuple[str, int]:
     return _page(child_id)
 
 
-def _refused(child_id: uuid.UUID, refusal: ServiceError, form: Any = None) -> tuple[str, int]:
+def _refused(
+    child_id: uuid.UUID,
+    refusal: ServiceError,
+    fields: tuple[Field, ...],
+    form: Mapping[str, str] | None = None,
+) -> tuple[str, int]:
+    """The child's page again with a service's refusal as the form's error."""
     if refusal.status == 404:
         raise refusal  # the 404 page: the record does not exist for the viewer
-    return _page(child_id, refusal.errors or {"_schema": [refusal.message]}, form, refusal.status)
+    raw = refusal.errors or {fields[0].name: [refusal.message]}
+    return _page(child_id, page_errors(raw, fields), form, refusal.status)
+
+
+def _corrections(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The whole form as the corrections schema takes it, and what is wrong
+    before the schema looks (names left empty, a date of birth not a date)."""
+    problems: dict[str, list[str]] = {}
+    data: dict[str, Any] = {}
+    for name in REQUIRED_DETAILS:
+        if str(form.get(name, "")).strip():
+            data[name] = form[name]
+        else:
+            problems[name] = [ASKED[name].missing]
+    for name in OPTIONAL_DETAILS:
+        data[name] = str(form.get(name, "")).strip() or None
+    born, problem = read_date(form, "dob", ASKED["date_of_birth"])
+    if problem:
+        problems["date_of_birth"] = [problem]
+    elif born is None:
+        problems["date_of_birth"] = [ASKED["date_of_birth"].missing]
+    else:
+        data["date_of_birth"] = born.isoformat()
+    return data, problems
 
 
 @blp.post("/children/<uuid:child_id>/rectify")
 @requires(Permission.CHILDREN_MANAGE)
+@sent_once
 def child_rectify(child_id: uuid.UUID) -> Response | tuple[str, int]:
     """The whole form comes back: required names must stay filled in, an
     optional detail left empty is removed. Only what differs is changed."""
     form = request.form
-    errors: FormErrors = {}
-    data: dict[str, Any] = {}
-    for name, message in REQUIRED_DETAILS.items():
-        if form.get(name, "").strip():
-            data[name] = form[name]
-        else:
-            errors[name] = [message]
-    for name in OPTIONAL_DETAILS:
-        data[name] = form.get(name, "").strip() or None
-    born = date_from_parts(form, "dob-", "date_of_birth", errors)
-    if born is not None:
-        data["date_of_birth"] = born
-    elif "date_of_birth" not in errors:
-        errors["date_of_birth"] = ["Enter the date of birth."]
+    data, problems = _corrections(form)
     loaded, schema_errors = validate(ChildRectifySchema(), data)
-    errors = {**schema_errors, **errors}
-    if loaded is None or errors:
-        return _page(child_id, errors, form, 422)
+    if schema_errors:
+        # The schema refuses text too long (or with NUL) before it looks at
+        # the rest: look again without it, to list every problem in one round.
+        rest = {name: value for name, value in data.items() if name not in schema_errors}
+        schema_errors = {**validate(ChildRectifySchema(), rest)[1], **schema_errors}
+    if loaded is None or problems:
+        return _page(child_id, page_errors({**schema_errors, **problems}, RECTIFY), form, 422)
     try:
         _child, changed = children.rectify(current_user, child_id, loaded)
     except ServiceError as refusal:
-        return _refused(child_id, refusal, form)
+        return _refused(child_id, refusal, RECTIFY, form)
     flash(
         "Details corrected: " + ", ".join(name.replace("_", " ") for name in changed) + "."
         if changed
@@ -159,29 +202,104 @@ def child_rectify(child_id: uuid.UUID) -> Response | tuple[str, int]:
     return redirect(f"/children/{child_id}")
 
 
+def _chosen_duplicate(
+    child_id: uuid.UUID, answers: Mapping[str, str]
+) -> tuple[uuid.UUID | None, PageErrors]:
+    """The record chosen to merge into this one, or the message for the choice."""
+    given = str(answers.get("duplicate_id", "")).strip()
+    data, errors = validate(ChildMergeCreateSchema(), {"duplicate_id": given} if given else {})
+    if data is None:
+        return None, page_errors(errors, MERGE)
+    if data["duplicate_id"] == child_id:
+        return None, page_errors({"duplicate_id": [SAME_RECORD]}, MERGE)
+    return data["duplicate_id"], page_errors({}, MERGE)
+
+
+def _record_to_change(actor: User, child_id: uuid.UUID) -> Child:
+    """A child whose record the actor's agency may change (read, and so
+    audited): 404 when not visible, 403 when seen only through a share (as
+    the services refuse the change itself)."""
+    child = referrals.read_child(actor, child_id)
+    if not children.may_change_record(actor, child):
+        raise Forbidden(
+            "Only the referring or receiving agency of a referral about this child can "
+            "change the child's record; a share gives sight of the referral only."
+        )
+    return child
+
+
+@blp.get("/children/<uuid:child_id>/merge")
+@requires(Permission.CHILDREN_MANAGE)
+def child_merge_check(child_id: uuid.UUID) -> tuple[str, int]:
+    """What merging the chosen record into this one will do, before it is done:
+    which record stays, and which referrals move to it."""
+    actor: User = current_user
+    child = _record_to_change(actor, child_id)
+    duplicate_id, errors = _chosen_duplicate(child_id, request.args)
+    if duplicate_id is None:
+        return _page(child_id, errors, None, 422)
+    duplicate = referrals.read_child(actor, duplicate_id)
+    return render_template(
+        "children/merge.html",
+        child=child,
+        duplicate=duplicate,
+        staying=children.held_referrals_about(actor, child),
+        moving=children.held_referrals_about(actor, duplicate),
+        errors=errors,
+    ), 200
+
+
 @blp.post("/children/<uuid:child_id>/merge")
 @requires(Permission.CHILDREN_MANAGE)
+@sent_once
 def child_merge(child_id: uuid.UUID) -> Response | tuple[str, int]:
-    data, errors = validate(ChildMergeCreateSchema(), form_fields(request.form))
-    if data is None:
+    duplicate_id, errors = _chosen_duplicate(child_id, request.form)
+    if duplicate_id is None:
         return _page(child_id, errors, None, 422)
     try:
-        record = children.merge(current_user, child_id, data["duplicate_id"])
+        record = children.merge(current_user, child_id, duplicate_id)
     except ServiceError as refusal:
-        return _refused(child_id, refusal)
+        return _refused(child_id, refusal, MERGE)
     count = len(record.moved_referral_ids)
     flash(f"Records merged: {count} referral{'s' if count != 1 else ''} moved to this record.")
     return redirect(f"/children/{child_id}")
 
 
+@blp.get("/children/<uuid:child_id>/merges/<uuid:merge_id>/undo")
+@requires(Permission.CHILDREN_MANAGE)
+def child_unmerge_check(child_id: uuid.UUID, merge_id: uuid.UUID) -> str:
+    """What undoing a merge into this record will do: the referrals it moved
+    go back to the other record, which is a record of its own again."""
+    actor: User = current_user
+    child = _record_to_change(actor, child_id)
+    record = next((merge for merge in children.merges_into(child) if merge.id == merge_id), None)
+    if record is None:
+        raise NotFound("No such merge.")
+    moved = set(record.moved_referral_ids)
+    held = children.held_referrals_about(actor, child)
+    return render_template(
+        "children/unmerge.html",
+        child=child,
+        record=record,
+        moving=[referral for referral in held if str(referral.id) in moved],
+        staying=[referral for referral in held if str(referral.id) not in moved],
+        errors=page_errors({}, UNMERGE),
+    )
+
+
 @blp.post("/children/<uuid:child_id>/merges/<uuid:merge_id>/undo")
 @requires(Permission.CHILDREN_MANAGE)
+@sent_once
 def child_unmerge(child_id: uuid.UUID, merge_id: uuid.UUID) -> Response | tuple[str, int]:
     try:
         record = children.unmerge(current_user, merge_id)
     except ServiceError as refusal:
-        return _refused(child_id, refusal)
-    flash("Merge undone: the referrals it moved are back on the other record.")
+        return _refused(child_id, refusal, UNMERGE)
+    count = len(record.moved_referral_ids)
+    flash(
+        f"Merge undone: {count} referral{'s' if count != 1 else ''} moved back to the other "
+        "record, which is a record of its own again."
+    )
     return redirect(f"/children/{record.survivor_id}")
 
 

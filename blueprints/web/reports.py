@@ -1,47 +1,139 @@
 """The reports page for managers: the agency's referrals in and out over a
-date range, as charts (server-drawn SVG) with the same numbers in tables, and
-the CSV download."""
+period, as charts (server-drawn SVG) with the same numbers in tables, and
+the CSV download.
+
+The period is asked for as two GOV.UK date inputs in a GET form (dates, no
+personal data: the page can be bookmarked). Links carry it as ISO dates
+(`from=2025-01-01&to=2025-12-31`, as the API takes it); both are read. A
+period that cannot be reported is a form error on the page, never a 500."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from contextlib import suppress
+from datetime import date
+from typing import cast
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
-from marshmallow import ValidationError
+from werkzeug.wrappers import Response
 
-from blueprints.api.reports import csv_attachment
-from blueprints.web import FormErrors, flatten_errors, form_fields
+from blueprints.downloads import csv_attachment
+from blueprints.web import validate
+from blueprints.web.date_input import parts_of, read_date, typed_parts
+from blueprints.web.forms import Field, PageErrors, page_errors
 from referral_app.policy import Permission, requires
 from referral_app.services import reports
+from referral_app.services.errors import Invalid
 from schemas.report import ReportQuerySchema
 
 blp = Blueprint("web_reports", __name__)
 
+_EARLIEST = f"{reports.EARLIEST_DATE.day} {reports.EARLIEST_DATE:%B %Y}"
+_LATEST = f"{reports.LATEST_DATE.day} {reports.LATEST_DATE:%B %Y}"
+# What the schema and the service say about a range (schemas/report.py,
+# services/reports.py), in the page's words.
+_OUT_OF_RANGE = f"Choose a date from {reports.EARLIEST_DATE} to {reports.LATEST_DATE}."
 
-def load_range(query: dict[str, Any]) -> tuple[reports.DateRange | None, FormErrors]:
-    """The date range in the query string (the defaults filled in), or the problems."""
+PERIOD = (
+    Field(
+        "from",
+        "The start of the period",
+        "Enter the start of the period",
+        invalid="Enter a real date for the start of the period",
+        anchor="from-day",
+        own={
+            _OUT_OF_RANGE: f"The start of the period must be between {_EARLIEST} and {_LATEST}",
+            "Choose a shorter date range.": (
+                f"The download holds at most {reports.CSV_MAX_ROWS:,} referrals: "
+                "choose a later start of the period"
+            ),
+        },
+    ),
+    Field(
+        "to",
+        "The end of the period",
+        "Enter the end of the period",
+        invalid="Enter a real date for the end of the period",
+        anchor="to-day",
+        own={
+            _OUT_OF_RANGE: f"The end of the period must be between {_EARLIEST} and {_LATEST}",
+            "The end of the range must not be before its start.": (
+                "The end of the period must be the same as or after the start"
+            ),
+            f"A report covers at most {reports.MAX_SPAN_YEARS} years.": (
+                f"The period must be {reports.MAX_SPAN_YEARS} years or less"
+            ),
+        },
+    ),
+)
+_FIELD = {field.name: field for field in PERIOD}
+
+
+def _given(query: Mapping[str, str], name: str) -> tuple[date | None, str | None]:
+    """The date asked for as `name` (three boxes, or an ISO date in a link)."""
+    if any(typed_parts(query, name).values()):
+        return read_date(query, name, _FIELD[name])
+    iso = str(query.get(name, "")).strip()
+    if not iso:
+        return None, None
     try:
-        return ReportQuerySchema().load(query), {}
-    except ValidationError as error:
-        return None, flatten_errors(error.normalized_messages())
+        return date.fromisoformat(iso), None
+    except ValueError:
+        return None, _FIELD[name].invalid
+
+
+def load_period(query: Mapping[str, str]) -> tuple[reports.DateRange | None, PageErrors]:
+    """The period in the query string (the defaults filled in: the last
+    twelve calendar months), or the page's messages for what is wrong."""
+    raw: dict[str, list[str]] = {}
+    data: dict[str, str] = {}
+    for name in ("from", "to"):
+        day, problem = _given(query, name)
+        if problem:
+            raw[name] = [problem]
+        elif day is not None:
+            data[name] = day.isoformat()
+    if raw:
+        return None, page_errors(raw, PERIOD)
+    loaded, errors = validate(ReportQuerySchema(), data)
+    if loaded is None:
+        return None, page_errors(errors, PERIOD)
+    # The schema loads to a DateRange (its post_load), not a dict.
+    return cast(reports.DateRange, loaded), page_errors({}, PERIOD)
+
+
+def _typed(query: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """The boxes as they were filled in (an ISO date in a link split up)."""
+    boxes = {}
+    for name in ("from", "to"):
+        typed = typed_parts(query, name)
+        if not any(typed.values()):
+            with suppress(ValueError):  # a link's date that is no date: boxes left empty
+                typed = parts_of(date.fromisoformat(str(query.get(name, "")).strip()))
+        boxes[name] = typed
+    return boxes
+
+
+def _refused(query: Mapping[str, str], errors: PageErrors) -> tuple[str, int]:
+    return render_template(
+        "reports.html", errors=errors, boxes=_typed(query), summary=None, csv_url=None
+    ), 422
 
 
 @blp.get("/reports")
 @requires(Permission.REPORTS_READ)
-def report_page() -> Any:
-    # The range travels in the query string: dates, no personal data.
-    query = form_fields(request.args)
-    date_range, errors = load_range(query)
-    if date_range is None:
-        return render_template("reports.html", errors=errors, form=query, summary=None), 422
-    summary = reports.summary(current_user, date_range.date_from, date_range.date_to)
-    form = {"from": date_range.date_from.isoformat(), "to": date_range.date_to.isoformat()}
+def report_page() -> tuple[str, int] | str:
+    period, errors = load_period(request.args)
+    if period is None:
+        return _refused(request.args, errors)
+    summary = reports.summary(current_user, period.date_from, period.date_to)
+    in_link = {"from": period.date_from.isoformat(), "to": period.date_to.isoformat()}
     return render_template(
         "reports.html",
-        errors={},
-        form=form,
+        errors=errors,
+        boxes={"from": parts_of(period.date_from), "to": parts_of(period.date_to)},
         summary=summary,
         keys={
             "status": reports.STATUS_KEYS,
@@ -49,16 +141,20 @@ def report_page() -> Any:
             "risk_factor": reports.RISK_FACTOR_KEYS,
             "outcome": reports.OUTCOME_KEYS,
         },
-        csv_url="/reports/referrals.csv?" + urlencode(form),
+        csv_url="/reports/referrals.csv?" + urlencode(in_link),
     )
 
 
 @blp.get("/reports/referrals.csv")
 @requires(Permission.REPORTS_READ)
-def referrals_csv() -> Any:
-    query = form_fields(request.args)
-    date_range, errors = load_range(query)
-    if date_range is None:
-        return render_template("reports.html", errors=errors, form=query, summary=None), 422
-    export = reports.referrals_csv(current_user, date_range.date_from, date_range.date_to)
+def referrals_csv() -> Response | tuple[str, int]:
+    period, errors = load_period(request.args)
+    if period is None:
+        return _refused(request.args, errors)
+    try:
+        export = reports.referrals_csv(current_user, period.date_from, period.date_to)
+    except Invalid as refusal:
+        return _refused(
+            request.args, page_errors(refusal.errors or {"_schema": [refusal.message]}, PERIOD)
+        )
     return csv_attachment(export)

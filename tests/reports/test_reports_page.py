@@ -1,5 +1,6 @@
 """The reports page: charts as accessible SVG with the same numbers in
-tables, a date range form, the CSV download; for managers only."""
+tables, the period as two date inputs (a bad one is a form error in plain
+words, never a 500), the CSV download; for managers only."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import re
 
 import pytest
 
-from referral_app.models import Role
+from referral_app.extensions import db
+from referral_app.models import AuditEvent, Role
 from tests.blueprints.web.test_referral_pages import sign_in
+from tests.page_errors import assert_plain_errors, rows_headed, tables
 from tests.referral_helpers import make_world
 from tests.reports.fixtures import DATE_FROM, DATE_TO, build
 
@@ -25,11 +28,11 @@ def manager_page(app, world):
 
 
 def row_cells(html: str, heading: str) -> list[list[str]]:
-    """The rows (header cell and data cells) of every table row headed `heading`."""
-    rows = re.findall(
-        rf'<tr[^>]*><th scope="row">{re.escape(heading)}</th>(.*?)</tr>', html, flags=re.S
+    """The data cells of every table row headed `heading` (a header cell)."""
+    assert re.search(
+        rf'<th scope="row" class="govuk-table__header">{re.escape(heading)}</th>', html
     )
-    return [re.findall(r"<td>(.*?)</td>", row) for row in rows]
+    return rows_headed(html, heading)
 
 
 def test_the_page_shows_charts_and_tables_of_the_same_numbers(app, client, factory, world):
@@ -46,7 +49,10 @@ def test_the_page_shows_charts_and_tables_of_the_same_numbers(app, client, facto
         assert f'<title id="{title_id}">' in html
         assert f'<desc id="{desc_id}">' in html
     # Each chart is followed by a table with a caption and header cells.
-    assert html.count("<caption>") == 6  # the five charts' and "at a glance"
+    captions = [table["caption"] for table in tables(html)]
+    assert len(captions) == 6  # the five charts' and "at a glance"
+    assert all(captions)
+    assert captions[0] == "Referrals, overdue triage and times taken"
     assert 'scope="col"' in html
     # The hand-counted numbers, in the tables (received, sent)...
     assert row_cells(html, "County lines") == [["4", "1"]]
@@ -67,7 +73,9 @@ def test_the_page_shows_charts_and_tables_of_the_same_numbers(app, client, facto
     ]
     # The download link carries the range shown.
     assert f'href="/reports/referrals.csv?from={DATE_FROM}&amp;to={DATE_TO}"' in html
-    assert f'value="{DATE_FROM}"' in html
+    # The period shown in the date inputs.
+    for name, value in (("from-day", "1"), ("from-month", "1"), ("from-year", "2025")):
+        assert re.search(rf'name="{name}" type="text" value="{value}"', html), name
 
 
 def test_the_page_defaults_to_the_last_twelve_months(app, factory, world):
@@ -75,7 +83,9 @@ def test_the_page_defaults_to_the_last_twelve_months(app, factory, world):
     response = page.get("/reports")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert html.count('<tr><th scope="row">') >= 12
+    assert len(rows_headed(html, "Referrals")) == 1
+    (trend,) = [table for table in tables(html) if table["caption"].endswith("per month")]
+    assert len(trend["rows"]) == 13  # the header and twelve months
     assert 'role="img"' in html
 
 
@@ -85,8 +95,118 @@ def test_an_invalid_range_shows_the_problem(app, factory, world):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "There is a problem" in html
-    assert 'href="#to"' in html
+    assert 'href="#to-day"' in html
+    assert_plain_errors(html, "The end of the period must be the same as or after the start")
     assert 'role="img"' not in html
+
+
+def period(start: tuple[str, str, str], end: tuple[str, str, str]) -> dict[str, str]:
+    """The form as the date inputs send it: (day, month, year) for each end."""
+    fields = {}
+    for name, (day, month, year) in (("from", start), ("to", end)):
+        fields.update({f"{name}-day": day, f"{name}-month": month, f"{name}-year": year})
+    return fields
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "messages"),
+    [
+        (
+            ("1", "6", "2025"),
+            ("1", "1", "2025"),
+            ["The end of the period must be the same as or after the start"],
+        ),
+        (
+            ("31", "2", "2025"),
+            ("1", "3", "2025"),
+            ["Enter a real date for the start of the period"],
+        ),
+        (
+            ("1", "", "2025"),
+            ("", "", "2026"),
+            [
+                "The start of the period must include a month",
+                "The end of the period must include a day and month",
+            ],
+        ),
+        (
+            ("x", "1", "2025"),
+            ("1", "1", "20x6"),
+            [
+                "Enter a real date for the start of the period",
+                "Enter a real date for the end of the period",
+            ],
+        ),
+        (
+            ("99", "99", "99"),
+            ("1", "13", "2025"),
+            [
+                "Enter a real date for the start of the period",
+                "Enter a real date for the end of the period",
+            ],
+        ),
+        (
+            ("1", "1", "99999999999999999999"),
+            ("-1", "1", "2025"),
+            [
+                "Enter a real date for the start of the period",
+                "Enter a real date for the end of the period",
+            ],
+        ),
+        (
+            ("1", "1", "1999"),
+            ("1", "1", "2100"),
+            [
+                "The start of the period must be between 1 January 2000 and 31 December 2099",
+                "The end of the period must be between 1 January 2000 and 31 December 2099",
+            ],
+        ),
+        (("1", "1", "2010"), ("1", "1", "2020"), ["The period must be 5 years or less"]),
+    ],
+)
+def test_bad_periods_are_form_errors_in_plain_words(app, factory, world, start, end, messages):
+    page = manager_page(app, world)
+    for path in ("/reports", "/reports/referrals.csv"):
+        response = page.get(path, query_string=period(start, end))
+        assert response.status_code == 422, path
+        assert response.mimetype == "text/html"
+        html = response.get_data(as_text=True)
+        assert_plain_errors(html, *messages)
+        assert 'role="img"' not in html
+        assert "Download these referrals" not in html
+        # What was typed is kept, to be corrected.
+        assert f'name="from-year" type="text" value="{start[2]}"' in html or not start[2]
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(action="report.csv_export").count() == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"from": "x"},
+        {"to": "2025-02-30"},
+        {"from": "", "to": ""},
+        {"from": "2025-01-01T00:00"},
+        {"from-day": "\u0661", "from-month": "1", "from-year": "2025"},
+    ],
+)
+def test_bad_dates_in_links_are_form_errors_too(app, factory, world, query):
+    page = manager_page(app, world)
+    response = page.get("/reports", query_string=query)
+    assert response.status_code in (200, 422)
+    if response.status_code == 422:
+        assert_plain_errors(response.get_data(as_text=True))
+
+
+def test_a_period_typed_into_the_date_inputs_is_reported(app, client, factory, world):
+    build(app, client, world)
+    page = manager_page(app, world)
+    response = page.get("/reports", query_string=period(("1", "1", "2025"), ("30", "6", "2025")))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert row_cells(html, "Referrals") == [["8", "5"]]
+    assert "1 January 2025 to 30 June 2025" in html
+    assert f'href="/reports/referrals.csv?from={DATE_FROM}&amp;to={DATE_TO}"' in html
 
 
 def test_the_download_link_gives_the_csv(app, client, factory, world):

@@ -1,0 +1,45 @@
+"""Dates typed into a GOV.UK date input: three boxes, `<prefix>-day`,
+`<prefix>-month` and `<prefix>-year`, read the way the design system asks
+(a missing part is named, an impossible date is "not a real date"). The
+messages are the field's own words (blueprints.web.forms.Field)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from blueprints.web.forms import Field
+
+PARTS = ("day", "month", "year")
+
+
+def typed_parts(form: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """What was typed in each box, trimmed ("" for an empty box)."""
+    return {part: str(form.get(f"{prefix}-{part}", "")).strip() for part in PARTS}
+
+
+def read_date(form: Mapping[str, str], prefix: str, field: Field) -> tuple[date | None, str | None]:
+    """(the date, None) when the three boxes make a real date; (None, None)
+    when all three are empty (the caller decides whether that is allowed);
+    otherwise (None, what is wrong in the field's words): "Date of birth must
+    include a month and year", or the field's `invalid` message."""
+    typed = typed_parts(form, prefix)
+    if not any(typed.values()):
+        return None, None
+    missing = [part for part in PARTS if not typed[part]]
+    if missing:
+        return None, f"{field.label} must include a {' and '.join(missing)}"
+    day, month, year = typed["day"], typed["month"], typed["year"]
+    if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
+        return None, field.invalid or field.missing
+    try:
+        return date(int(year), int(month), int(day)), None
+    except ValueError:
+        return None, field.invalid or field.missing
+
+
+def parts_of(day: date | None) -> dict[str, str]:
+    """A date as the three boxes show it (empty for no date)."""
+    if day is None:
+        return dict.fromkeys(PARTS, "")
+    return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
