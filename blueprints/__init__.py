@@ -22,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import auth as web_auth
     from blueprints.web import children as web_children
     from blueprints.web import notifications as web_notifications
+    from blueprints.web import referral_actions as web_referral_actions
     from blueprints.web import referral_detail as web_referral_detail
     from blueprints.web import referral_forms as web_referral_forms
     from blueprints.web import reports as web_reports
@@ -35,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
         web_worklists.blp,
         web_referral_forms.blp,
         web_referral_detail.blp,
+        web_referral_actions.blp,
         web_admin.blp,
         web_audit.blp,
         web_api_docs.blp,

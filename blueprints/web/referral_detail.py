@@ -1,153 +1,278 @@
-"""A referral's page: its summary, timeline, notes and shares, and the
-actions the viewer may take on it."""
+"""A referral's page: a summary at the top, then tabs for its timeline,
+notes (filterable by kind), shares and history, with the actions the viewer
+may take; the forms that stay on the page (a note, a share); the printable
+view and the access log. The actions that change its status go through the
+confirmation pages of blueprints/web/referral_actions.py."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from blueprints.web import FormErrors, form_fields, validate
-from blueprints.web.choices import CHOICES, label
-from referral_app.models import (
-    ReferralStatus,
-    User,
-)
+from blueprints.web.choices import CHOICES
+from blueprints.web.date_input import PARTS, read_date
+from blueprints.web.forms import Field, PageErrors, page_errors
+from blueprints.web.sent_once import sent_once
+from referral_app.boundary import keep_changes_on_error
+from referral_app.models import Note, NoteKind, Referral, ReferralStatus, User, utcnow
 from referral_app.policy import Permission, has_permission, requires
 from referral_app.services import audit, casework, lifecycle, organisations, referrals
-from referral_app.services.errors import ServiceError
-from schemas.referral import (
-    NoteCreateSchema,
-    ShareCreateSchema,
-    TransitionSchema,
-)
+from referral_app.services.errors import Conflict, Invalid
+from referral_app.templating import UK, label, uk_date
+from schemas.referral import NoteCreateSchema, ShareCreateSchema
 
 blp = Blueprint("web_referral_detail", __name__)
 
+NOTE_FIELDS = (
+    Field("kind", "Kind of note", "Select the kind of note"),
+    Field("body", "Note", "Enter the note"),
+    Field(
+        "occurred_at",
+        "Date of contact",
+        "Enter the date of contact",
+        invalid="Date of contact must be a real date",
+        anchor="occurred_at-day",
+        own={"Not in the future.": "Date of contact must be today or in the past"},
+    ),
+    Field("visibility", "Who can see the note", "Select who can see the note"),
+)
+SHARE_FIELDS = (
+    Field(
+        "organisation_id",
+        "Agency",
+        "Select the agency to share the referral with",
+        own={
+            "Choose an active agency.": "Select an agency that is still active",
+            "This agency already holds the referral.": "This agency already holds the referral",
+        },
+    ),
+    Field("purpose", "Purpose", "Enter why this agency needs to see the referral"),
+    Field("lawful_basis", "Lawful basis", "Select the lawful basis for sharing"),
+    Field(
+        "expires_on",
+        "End date",
+        "Enter the date the share ends",
+        invalid="End date must be a real date",
+        anchor="expires_on-day",
+        own={
+            "Must be in the future.": "End date must be today or in the future",
+            f"At most {casework.MAX_SHARE_DAYS} days ahead.": (
+                "End date must be no more than a year from today"
+            ),
+        },
+    ),
+)
+# The notes tab's filter: `?kind=` in the query string.
+KIND_FILTER = Field(
+    "filter_kind", "Kind of note", "Select a kind of note from the list", anchor="filter-kind"
+)
+# Notes typed on the page give the day only; midday UK time is the same
+# calendar day in UTC, whatever the season.
+MIDDAY = time(12, 0)
 
-def _detail(referral_id: uuid.UUID, errors: FormErrors | None = None, status: int = 200) -> Any:
-    actor: User = current_user
-    referral = referrals.read_referral(actor, referral_id)
-    notes = casework.list_notes(actor, referral)
-    changes = casework.history(actor, referral)
-    timeline = sorted(
+
+# --- the forms as the API's bodies ---------------------------------------------------
+
+
+def _note_input() -> tuple[dict[str, Any], FormErrors]:
+    """The note form as the API's body; the date of contact from its three
+    inputs (a day in the past at midday UK time; today: now)."""
+    data = form_fields(request.form, skip=tuple(f"occurred_at-{part}" for part in PARTS))
+    errors: FormErrors = {}
+    day, problem = read_date(request.form, "occurred_at", NOTE_FIELDS[2])
+    if problem:
+        errors["occurred_at"] = [problem]
+    elif day is not None:
+        today = datetime.now(UK).date()
+        if day > today:
+            errors["occurred_at"] = ["Not in the future."]
+        elif day < today:
+            data["occurred_at"] = datetime.combine(day, MIDDAY, UK).isoformat()
+    return data, errors
+
+
+def _share_input() -> tuple[dict[str, Any], FormErrors]:
+    """The share form as the API's body: the end date from its three inputs
+    (or one ISO `expires_on`), the share lasting to the end of that day, UK
+    time."""
+    field = SHARE_FIELDS[3]
+    data = form_fields(request.form, skip=(*(f"expires_on-{part}" for part in PARTS), "expires_on"))
+    errors: FormErrors = {}
+    day, problem = read_date(request.form, "expires_on", field)
+    iso = request.form.get("expires_on", "").strip()
+    if day is None and not problem and iso:
+        try:
+            day = date.fromisoformat(iso)
+        except ValueError:
+            problem = field.invalid
+    if problem:
+        errors["expires_on"] = [problem]
+    elif day is not None:
+        end = datetime.combine(day + timedelta(days=1), time(0, 0), UK) - timedelta(seconds=1)
+        data["expires_at"] = end.astimezone(UTC).isoformat()
+    return data, errors
+
+
+# --- the page -------------------------------------------------------------------
+
+
+def _kind_filter() -> tuple[NoteKind | None, FormErrors]:
+    wanted = request.args.get("kind", "").strip()
+    if not wanted:
+        return None, {}
+    try:
+        return NoteKind(wanted), {}
+    except ValueError:
+        return None, {KIND_FILTER.name: [KIND_FILTER.missing]}
+
+
+def _timeline(notes: list[Note], changes: list[Any]) -> list[tuple[str, datetime, Any]]:
+    """Status changes and notes together, newest first."""
+    return sorted(
         [("change", change.at, change) for change in changes]
         + [("note", note.occurred_at, note) for note in notes],
         key=lambda item: item[1],
         reverse=True,
     )
-    actions = lifecycle.allowed_actions(actor, referral)
+
+
+def _share_targets(referral: Referral) -> list[Any]:
+    """Active agencies that do not hold the referral as referrer or receiver."""
+    return [
+        organisation
+        for organisation in organisations.list_organisations(page=1, page_size=500)[0]
+        if organisation.active
+        and organisation.id
+        not in (referral.referring_organisation_id, referral.receiving_organisation_id)
+    ]
+
+
+def render_detail(
+    referral_id: uuid.UUID,
+    *,
+    errors: PageErrors | None = None,
+    form: Mapping[str, Any] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The referral's page, with a refused form's messages and input when
+    there are some."""
+    actor: User = current_user
+    referral = referrals.read_referral(actor, referral_id)
+    kind, filter_problem = _kind_filter()
+    shown_errors = errors if errors is not None else page_errors({}, NOTE_FIELDS)
+    if filter_problem:
+        shown_errors = page_errors(filter_problem, (KIND_FILTER,))
+        status = 422
+    if status >= 400:
+        # A form refused (services refuse before they change anything): the
+        # page still shows the referral, and those reads stay in the audit trail.
+        keep_changes_on_error()
+    notes = casework.list_notes(actor, referral)
+    changes = casework.history(actor, referral)
+    shares = casework.list_shares(actor, referral)
+    actions = [str(action) for action in lifecycle.allowed_actions(actor, referral)]
     may_share = casework.may_manage_shares(actor, referral)
-    shares = casework.list_shares(actor, referral) if may_share else []
-    share_targets = (
-        [
-            org
-            for org in organisations.list_organisations(page=1, page_size=500)[0]
-            if org.active
-            and org.id
-            not in (referral.referring_organisation_id, referral.receiving_organisation_id)
-        ]
-        if may_share and referral.status is not ReferralStatus.DRAFT
-        else []
-    )
     return render_template(
         "referrals/detail.html",
         referral=referral,
-        timeline=timeline,
-        actions=[str(action) for action in actions],
-        assignees=lifecycle.assignable_users(referral) if "assign" in actions else [],
+        timeline=_timeline(notes, changes),
+        notes=[note for note in notes if kind is None or note.kind == kind],
+        note_count=len(notes),
+        kind=kind,
+        kind_asked=request.args.get("kind", ""),
+        changes=list(reversed(changes)),
         shares=shares,
-        share_targets=share_targets,
+        actions=actions,
+        assignees=lifecycle.assignable_users(referral) if "assign" in actions else [],
         may_share=may_share,
+        share_targets=(
+            _share_targets(referral)
+            if may_share and referral.status is not ReferralStatus.DRAFT
+            else []
+        ),
         may_see_access_log=has_permission(actor, Permission.ACCESS_LOG_READ),
         overdue=lifecycle.is_overdue(referral),
-        errors=errors or {},
-        form=request.form if errors else {},
-        now=datetime.now(UTC),
+        errors=shown_errors,
+        form=form or {},
+        now=utcnow(),
         **CHOICES,
     ), status
 
 
 @blp.get("/referrals/<uuid:referral_id>")
 @requires(Permission.REFERRALS_READ)
-def referral_detail(referral_id: uuid.UUID) -> Any:
-    return _detail(referral_id)
+def referral_detail(referral_id: uuid.UUID) -> tuple[str, int]:
+    return render_detail(referral_id)
 
 
-def _refused(referral_id: uuid.UUID, refusal: ServiceError) -> Any:
-    return _detail(referral_id, refusal.errors or {"_schema": [refusal.message]}, refusal.status)
+@blp.get("/referrals/<uuid:referral_id>/print")
+@requires(Permission.REFERRALS_READ)
+def referral_print(referral_id: uuid.UUID) -> str:
+    """One referral on paper: its summary, the notes the viewer may read and
+    its history (each read audited, as on its page)."""
+    actor: User = current_user
+    referral = referrals.read_referral(actor, referral_id)
+    return render_template(
+        "referrals/print.html",
+        referral=referral,
+        notes=casework.list_notes(actor, referral),
+        changes=casework.history(actor, referral),
+        overdue=lifecycle.is_overdue(referral),
+        printed_at=utcnow(),
+        errors={},
+    )
 
 
-@blp.post("/referrals/<uuid:referral_id>/transitions")
-@requires(Permission.REFERRALS_TRANSITION)
-def referral_transition(referral_id: uuid.UUID) -> Any:
-    data, errors = validate(TransitionSchema(), form_fields(request.form))
-    if data is None:
-        return _detail(referral_id, errors, 422)
-    referral = referrals.read_referral(current_user, referral_id)
-    action = data.pop("action")
-    try:
-        lifecycle.transition(current_user, referral, action, **data)
-    except ServiceError as refusal:
-        return _refused(referral_id, refusal)
-    flash(f"Referral {referral.reference}: {label(referral.status)}.")
-    return redirect(f"/referrals/{referral_id}")
+# --- forms on the page ------------------------------------------------------------
 
 
 @blp.post("/referrals/<uuid:referral_id>/notes")
 @requires(Permission.NOTES_CREATE)
-def referral_add_note(referral_id: uuid.UUID) -> Any:
-    data, errors = validate(NoteCreateSchema(), form_fields(request.form))
-    if data is None:
-        return _detail(referral_id, errors, 422)
+@sent_once
+def referral_add_note(referral_id: uuid.UUID) -> Response | tuple[str, int]:
+    data, date_errors = _note_input()
+    loaded, errors = validate(NoteCreateSchema(), data)
+    if loaded is None or date_errors:
+        shown = page_errors({**errors, **date_errors}, NOTE_FIELDS)
+        return render_detail(referral_id, errors=shown, form=request.form, status=422)
     referral = referrals.read_referral(current_user, referral_id)
     try:
-        casework.add_note(current_user, referral, **data)
-    except ServiceError as refusal:
-        return _refused(referral_id, refusal)
-    flash("Note added.")
-    return redirect(f"/referrals/{referral_id}#timeline")
+        note = casework.add_note(current_user, referral, **loaded)
+    except Invalid as refusal:
+        shown = page_errors(refusal.errors or {"_schema": [refusal.message]}, NOTE_FIELDS)
+        return render_detail(referral_id, errors=shown, form=request.form, status=422)
+    flash(f"Note added: {label(note.kind)}, dated {uk_date(note.occurred_at)}")
+    return redirect(f"/referrals/{referral_id}#notes")
 
 
 @blp.post("/referrals/<uuid:referral_id>/shares")
 @requires(Permission.SHARES_MANAGE)
-def referral_share(referral_id: uuid.UUID) -> Any:
-    fields = form_fields(request.form)
-    if fields.get("expires_on"):
-        # A date input: the share lasts until the end of that day (UTC).
-        try:
-            day = datetime.strptime(fields.pop("expires_on"), "%Y-%m-%d").date()
-            fields["expires_at"] = datetime.combine(day, time(23, 59, 59), UTC).isoformat()
-        except ValueError:
-            return _detail(referral_id, {"expires_on": ["Enter a real date."]}, 422)
-    data, errors = validate(ShareCreateSchema(), fields)
-    if data is None:
+@sent_once
+def referral_share(referral_id: uuid.UUID) -> Response | tuple[str, int]:
+    data, date_errors = _share_input()
+    loaded, errors = validate(ShareCreateSchema(), data)
+    if loaded is None or date_errors:
         if "expires_at" in errors:
             errors["expires_on"] = errors.pop("expires_at")
-        return _detail(referral_id, errors, 422)
+        shown = page_errors({**errors, **date_errors}, SHARE_FIELDS)
+        return render_detail(referral_id, errors=shown, form=request.form, status=422)
     referral = referrals.read_referral(current_user, referral_id)
     try:
-        casework.share(current_user, referral, **data)
-    except ServiceError as refusal:
-        if refusal.errors and "expires_at" in refusal.errors:
-            refusal.errors["expires_on"] = refusal.errors.pop("expires_at")
-        return _refused(referral_id, refusal)
-    flash("Shared.")
-    return redirect(f"/referrals/{referral_id}#shares")
-
-
-@blp.post("/referrals/<uuid:referral_id>/shares/<uuid:share_id>/revoke")
-@requires(Permission.SHARES_MANAGE)
-def referral_revoke_share(referral_id: uuid.UUID, share_id: uuid.UUID) -> Any:
-    referral = referrals.read_referral(current_user, referral_id)
-    try:
-        casework.revoke_share(current_user, referral, share_id)
-    except ServiceError as refusal:
-        return _refused(referral_id, refusal)
-    flash("Share revoked.")
+        grant = casework.share(current_user, referral, **loaded)
+    except (Invalid, Conflict) as refusal:
+        raw = dict(refusal.errors or {"organisation_id": [refusal.message]})
+        if "expires_at" in raw:
+            raw["expires_on"] = raw.pop("expires_at")
+        shown = page_errors(raw, SHARE_FIELDS)
+        return render_detail(referral_id, errors=shown, form=request.form, status=refusal.status)
+    flash(f"Shared with {grant.organisation.name} until {uk_date(grant.expires_at)}")
     return redirect(f"/referrals/{referral_id}#shares")
 
 
@@ -155,4 +280,6 @@ def referral_revoke_share(referral_id: uuid.UUID, share_id: uuid.UUID) -> Any:
 @requires(Permission.ACCESS_LOG_READ)
 def referral_access_log(referral_id: uuid.UUID) -> str:
     entries = audit.access_log(current_user, referral_id)
-    return render_template("referrals/access_log.html", entries=entries, referral_id=referral_id)
+    return render_template(
+        "referrals/access_log.html", entries=entries, referral_id=referral_id, errors={}
+    )

@@ -57,7 +57,9 @@ def add_note(
     visibility: NoteVisibility,
     occurred_at: datetime | None = None,
 ) -> Note:
-    """Append a note. Refuses a time in the future (Invalid)."""
+    """Append a note. Refuses a time in the future (Invalid). The actor's
+    own unread notifications about the referral are marked read (as for a
+    share, a revocation and a transition: acting on it answers them)."""
     now = utcnow()
     occurred_at = occurred_at or now
     if occurred_at > now + CLOCK_SKEW:
@@ -82,6 +84,7 @@ def add_note(
         record_ids=[note.id],
         fields=["kind", "body", "visibility", "occurred_at"],
     )
+    notifications.mark_read_about(actor, referral)
     return note
 
 
@@ -137,7 +140,8 @@ def share(
     agency (Forbidden); a draft (Conflict); an agency that is missing,
     inactive, or already holds the referral, and an expiry in the past or
     more than a year ahead (Invalid); a live share to the same agency
-    (Conflict)."""
+    (Conflict). The actor's own unread notifications about the referral are
+    marked read."""
     if not may_manage_shares(actor, referral):
         raise Forbidden("Only a manager of the referring or receiving agency can share it.")
     if referral.status is ReferralStatus.DRAFT:
@@ -180,6 +184,7 @@ def share(
     db.session.add(grant)
     db.session.flush()
     notifications.on_share(actor, referral, organisation_id)
+    notifications.mark_read_about(actor, referral)
     # A disclosure: the recipient agency is named.
     audit.record(
         "referral.shared",
@@ -193,9 +198,7 @@ def share(
     return grant
 
 
-def revoke_share(actor: User, referral: Referral, share_id: uuid.UUID) -> Share:
-    """Revoke a share now. Refuses an actor who may not manage shares
-    (Forbidden), an unknown share (NotFound) and one already revoked (Conflict)."""
+def _managed_share(actor: User, referral: Referral, share_id: uuid.UUID) -> Share:
     if not may_manage_shares(actor, referral):
         raise Forbidden("Only a manager of the referring or receiving agency can revoke a share.")
     grant = db.session.scalar(
@@ -203,6 +206,31 @@ def revoke_share(actor: User, referral: Referral, share_id: uuid.UUID) -> Share:
     )
     if grant is None:
         raise NotFound("No such share.")
+    return grant
+
+
+def read_share(actor: User, referral: Referral, share_id: uuid.UUID) -> Share:
+    """One share of a held referral, for an actor who may manage its shares
+    (what the page that confirms a revocation shows), its read recorded.
+    Refuses as `revoke_share` does: an actor who may not manage shares
+    (Forbidden), an unknown share (NotFound)."""
+    grant = _managed_share(actor, referral, share_id)
+    audit.record(
+        "referral.shares_read",
+        actor,
+        record_type="referral",
+        record_id=referral.id,
+        record_ids=[grant.id],
+    )
+    return grant
+
+
+def revoke_share(actor: User, referral: Referral, share_id: uuid.UUID) -> Share:
+    """Revoke a share now. Refuses an actor who may not manage shares
+    (Forbidden), an unknown share (NotFound) and one already revoked
+    (Conflict). The actor's own unread notifications about the referral are
+    marked read."""
+    grant = _managed_share(actor, referral, share_id)
     if grant.revoked_at is not None:
         raise Conflict("This share is already revoked.")
     grant.revoked_at = utcnow()
@@ -217,4 +245,5 @@ def revoke_share(actor: User, referral: Referral, share_id: uuid.UUID) -> Share:
         recipient_organisation_id=grant.organisation_id,
         fields=["revoked_at"],
     )
+    notifications.mark_read_about(actor, referral)
     return grant

@@ -109,6 +109,21 @@ def allowed_actions(actor: User, referral: Referral) -> list[Action]:
     ]
 
 
+def check_may_take(actor: User, referral: Referral, action: Action) -> None:
+    """Refuses, as `transition` would, an actor without the right to this
+    action on this referral (Forbidden) and an action its current status does
+    not allow (Conflict): what a confirmation page asks before it offers the
+    action."""
+    rule = RULES[action]
+    if not may_take(actor, referral, action, relations(actor, referral)):
+        raise Forbidden(_refusal_reason(action, rule))
+    if referral.status not in rule.sources:
+        raise Conflict(
+            f"A {referral.status} referral cannot be {_past(action)}: "
+            f"only from {', '.join(sorted(rule.sources))}."
+        )
+
+
 def triage_deadline(referral: Referral, submitted_at: datetime) -> datetime:
     days: dict[str, float] = current_app.config["TRIAGE_DEADLINE_DAYS"]
     level = str(referral.risk_level) if referral.risk_level else "low"
@@ -177,15 +192,10 @@ def transition(
     (Forbidden, 403), an action the current status does not allow (Conflict,
     409), and missing or invalid inputs: a reason for withdraw, decline and
     reopen, an outcome and summary for close, an eligible assignee for
-    assign, the required fields for submit (Invalid, 422)."""
+    assign, the required fields for submit (Invalid, 422). The actor's own
+    unread notifications about the referral are marked read."""
     rule = RULES[action]
-    if not may_take(actor, referral, action, relations(actor, referral)):
-        raise Forbidden(_refusal_reason(action, rule))
-    if referral.status not in rule.sources:
-        raise Conflict(
-            f"A {referral.status} referral cannot be {_past(action)}: "
-            f"only from {', '.join(sorted(rule.sources))}."
-        )
+    check_may_take(actor, referral, action)
     if rule.needs_reason and not reason:
         raise Invalid("Give a reason.", {"reason": ["Give a reason."]})
     now = utcnow()
@@ -232,6 +242,7 @@ def transition(
     db.session.add(change)
     db.session.flush()
     notifications.on_transition(actor, referral, str(action))
+    notifications.mark_read_about(actor, referral)
     audit.record(
         f"referral.{action}",
         actor,

@@ -150,6 +150,24 @@ def unread_count(actor: User) -> int:
     )
 
 
+def mark_read_about(actor: User, referral: Referral) -> int:
+    """Mark the actor's unread notifications about `referral` read: they
+    acted on it (a transition, a note, a share), so what the notifications
+    asked of them has been seen to. Same transaction as the action; returns
+    how many were marked."""
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.recipient_id == actor.id,
+            Notification.referral_id == referral.id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def mark_read(actor: User, notification_id: uuid.UUID | None = None) -> int:
     """Mark one of the actor's notifications (or all of them) read. Another
     user's notification does not exist for them (NotFound)."""
