@@ -32,6 +32,7 @@ from referral_app.services.demo_stories import (
 )
 
 # fmt: off
+# Drafts: two of Sam's and one of Tom's not finished.
 DRAFTS = [
     Story("kai", "sam", YJS, "3h",
         "Kai was found by officers at 01:30 in a stairwell in Chelmsford with £340 in cash and "
@@ -50,6 +51,19 @@ DRAFTS = [
         "Mia was stopped with a knife outside a Brentwood takeaway; she said she carries it "
         "for protection after being threatened online. No previous police contact.",
         MEDIUM, (F.WEAPON_CARRYING, F.ONLINE_HARM), C.OBTAINED_FROM_CHILD, B.PUBLIC_TASK),
+    Story("freya", "grace", YJS, "2h",
+        "Freya's mother asked us for help: Freya comes home with clothes and cash she cannot "
+        "explain, and was seen at a Chelmsford address known for dealing. Mentoring alone "
+        "will not be enough.",
+        MEDIUM, (F.CRIMINAL_EXPLOITATION, F.MISSING_EPISODES), C.OBTAINED_FROM_PARENT,
+        B.PUBLIC_TASK),
+    Story("nia", "tom", CHARITY, "1d 11:00",
+        "Nia would like a mentor now our work with her has ended. Still to ask her mother "
+        "for consent."),
+    Story("isla", "priya", COUNCIL, "6d 15:00",
+        "Isla's school says her attendance has fallen to 40% and she has been drinking. "
+        "Considering a referral for a child in need assessment.",
+        LOW, (F.SUBSTANCE_MISUSE, F.SCHOOL_EXCLUSION), C.OBTAINED_FROM_PARENT, B.PUBLIC_TASK),
 ]
 
 AWAITING_TRIAGE = [
@@ -239,7 +253,10 @@ IN_PROGRESS = [
             "next week."),
         note("6d 15:00", "grace", K.MULTI_AGENCY_MEETING,
             "Meeting with police and school: Jake disclosed a debt. Agreed to ask the YJS "
-            "for prevention work.", shared=True))),
+            "for prevention work.", shared=True),
+        share("4d 12:10", "grace", YJS,
+            "So the YJS sees the mentoring work while it triages our referral about Jake",
+            60))),
 ]
 
 # Children an agency already holds a referral about, referred again by another.
@@ -257,6 +274,9 @@ SECOND_REFERRALS = [
         assign("11d 10:05", "grace", "grace"),
         note("8d 16:00", "grace", K.INTERVENTION, "First session at the boxing club.",
             shared=True),
+        share("8d 16:30", "grace", POLICE,
+            "Essex Police's safeguarding plan after the stabbing: officers to know of the "
+            "mentoring sessions and where they are held", 30),
         note("1d 16:30", "grace", K.CONTACT, "Reece has been to every session so far.",
             shared=True))),
     Story("jake", "grace", YJS, "4d 11:30",

@@ -182,6 +182,8 @@ CHILDREN: dict[str, DemoChild] = {
         "12 Fiction Gardens, Colchester", "Colne Example School"),
     "ryan": DemoChild("Ryan", "Sampleford", 11, 1, 19, "Male", "CM20 1LY",
         "5 Example Close, Harlow", "Harlow Trial Academy"),
+    "freya": DemoChild("Freya", "Testington", 14, 10, 31, "Female", "CM2 9DN",
+        "31 Demo Way, Chelmsford", "Chelmer Example Academy"),
     "evie": DemoChild("Evie", "Examplewood", 14, 6, 23, "Female", "CM8 2QN",
         "44 Demo Street, Witham", "Witham Sample School"),
 }
