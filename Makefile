@@ -25,7 +25,7 @@ install: $(STAMP) ## Make the virtual environment in .venv and install the proje
 migrate: $(STAMP) ## Bring the database schema up to date (flask db upgrade)
 	$(FLASK) db upgrade
 
-demo: migrate ## Load the demo agencies and users and print the logins
+demo: migrate ## Load the demo agencies, users and referrals and print the logins
 	$(FLASK) seed-demo
 
 run: demo ## Set up, migrate, load demo data, start the job runner and serve on http://127.0.0.1:5000
