@@ -26,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import referral_detail as web_referral_detail
     from blueprints.web import referral_drafts as web_referral_drafts
     from blueprints.web import referral_forms as web_referral_forms
+    from blueprints.web import referral_search as web_referral_search
     from blueprints.web import reports as web_reports
     from blueprints.web import worklists as web_worklists
     from referral_app.extensions import csrf
@@ -35,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
         web_auth.blp,
         web_account.blp,
         web_worklists.blp,
+        web_referral_search.blp,
         web_referral_forms.blp,
         web_referral_drafts.blp,
         web_referral_detail.blp,

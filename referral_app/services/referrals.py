@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select, union_all, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from referral_app.extensions import db
@@ -25,16 +22,23 @@ from referral_app.models import (
     User,
     utcnow,
 )
-from referral_app.models.referral import child_full_name
-from referral_app.services import audit, paging
+from referral_app.services import audit
 from referral_app.services.errors import Conflict, Forbidden, Invalid
+
+# Finding referrals has its own module; its names are this service's too.
+from referral_app.services.referral_lists import (  # noqa: F401
+    REFERENCE,
+    Page,
+    ReferralFilters,
+    ShareTerms,
+    list_referrals,
+    search,
+)
 from referral_app.services.scoping import (
     Relation,
     child_is_visible,
     get_held_referral,
     get_visible_child,
-    held_as,
-    held_referrals,
     relations,
 )
 
@@ -56,8 +60,6 @@ REFERRAL_FIELDS = (
     "consent_notes",
     "lawful_basis",
 )
-# A referral's reference, e.g. R-2026-000123 (next_reference).
-REFERENCE = re.compile(r"R-\d{4}-\d{6,}")
 TERMINAL = frozenset({ReferralStatus.CLOSED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN})
 
 
@@ -228,163 +230,6 @@ def _check_consent(referral: Referral) -> None:
             "Say why consent was not sought.",
             {"consent_notes": ["Required when consent was not sought."]},
         )
-
-
-@dataclass(frozen=True)
-class ReferralFilters:
-    status: ReferralStatus | None = None
-    risk_level: str | None = None
-    direction: str | None = None
-    assigned_to_me: bool = False
-    overdue: bool | None = None
-    q: str | None = None
-    # "newest" (created, newest first) or "deadline" (triage deadline, soonest first).
-    sort: str = "newest"
-
-    @classmethod
-    def from_input(cls, data: dict[str, Any]) -> ReferralFilters:
-        """From the loaded list or search schema (API query, body or web form)."""
-        return cls(
-            status=data.get("status"),
-            risk_level=data.get("risk_level"),
-            direction=data.get("direction"),
-            assigned_to_me=data.get("assigned_to") == "me",
-            overdue=data.get("overdue"),
-            q=data.get("q"),
-        )
-
-
-def _conditions(actor: User, filters: ReferralFilters, now: datetime) -> list[Any]:
-    """The filters other than the direction, as SQL conditions on referral."""
-    conditions: list[Any] = []
-    if filters.status is not None:
-        conditions.append(Referral.status == filters.status)
-    if filters.risk_level is not None:
-        conditions.append(Referral.risk_level == filters.risk_level)
-    if filters.assigned_to_me:
-        conditions.append(Referral.assignee_id == actor.id)
-    if filters.overdue is not None:
-        overdue = (Referral.status == ReferralStatus.SUBMITTED) & (Referral.triage_deadline < now)
-        conditions.append(overdue if filters.overdue else ~overdue)
-    if filters.q:
-        term = filters.q.strip()
-        if REFERENCE.fullmatch(term.upper()):
-            # References are stored upper-case: the unique index answers.
-            conditions.append(Referral.reference == term.upper())
-        else:
-            # The children whose name matches (a trigram index on
-            # PostgreSQL), then their referrals: a semi-join the planner
-            # may drive from either side, by how common the name is. The
-            # full name holds the first and the last, so one condition
-            # finds a term in either or across both.
-            like = f"%{_escape_like(term.lower())}%"
-            named = select(Child.id).where(child_full_name().like(like, escape="\\"))
-            conditions.append(Referral.child_id.in_(named))
-    return conditions
-
-
-DIRECTIONS = {
-    "incoming": Relation.RECEIVING,
-    "outgoing": Relation.REFERRING,
-    "shared": Relation.SHARED,
-}
-
-
-def search(actor: User, filters: ReferralFilters) -> list[Select[Any]]:
-    """The held referrals matching the filters, unordered, as one query or
-    as several that never overlap (to be put together with UNION ALL).
-
-    One direction is one way of holding (scoping.held_as): a single indexed
-    condition. All of them, on PostgreSQL, are the three ways apart (a
-    referral's agencies differ and neither is given a share), each reading
-    its own agency index, instead of OR-ing the ways over the whole table.
-    SQLite keeps the OR (scoping.holds)."""
-    now = utcnow()
-    conditions = _conditions(actor, filters, now)
-    relation = DIRECTIONS.get(filters.direction or "")
-    if relation is not None:
-        return [held_as(actor, relation, now).where(*conditions)]
-    if db.session.get_bind().dialect.name == "postgresql":
-        return [held_as(actor, way, now).where(*conditions) for way in Relation]
-    return [held_referrals(actor).where(*conditions)]
-
-
-def _order(columns: Any, sort: str) -> list[Any]:
-    """Newest first, or soonest triage deadline first; the id breaks ties."""
-    if sort == "deadline":
-        return [columns.triage_deadline.asc(), columns.id]
-    return [columns.created_at.desc(), columns.id]
-
-
-def _page_rows(ways: list[Select[Any]], sort: str, start: int, page_size: int) -> Any:
-    """The ids (and sort keys) of one page, in order. With several ways, each
-    gives its own first `start + page_size` rows from its index, and the page
-    is taken from their union: no way is read further than the page needs."""
-    keys = (Referral.id, Referral.created_at, Referral.triage_deadline)
-    if len(ways) == 1:
-        chosen = ways[0].with_only_columns(*keys).order_by(*_order(Referral, sort))
-    else:
-        firsts = union_all(
-            *(
-                way.with_only_columns(*keys)
-                .order_by(*_order(Referral, sort))
-                .limit(start + page_size)
-                for way in ways
-            )
-        ).subquery("held")
-        chosen = select(firsts).order_by(*_order(firsts.c, sort))
-    return chosen.limit(page_size).offset(start).subquery("page")
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Referral]
-    # Exact when `exact`; otherwise a lower bound: there are at least this many.
-    total: int
-    exact: bool = True
-
-
-def list_referrals(actor: User, filters: ReferralFilters, *, page: int, page_size: int) -> Page:
-    ways = search(actor, filters)
-    start = paging.offset(page, page_size)
-    matching = ways[0] if len(ways) == 1 else select(union_all(*ways).subquery("held"))
-    # A name search is not counted: a common name would be counted through
-    # every referral that has it. One row past the page tells whether there
-    # are more ("at least", total_exact false). A worklist is counted, to
-    # at most paging.COUNT_WINDOW rows past the page, straight off an index.
-    look_ahead = 1 if filters.q else 0
-    if not filters.q:
-        total, exact = paging.bounded_count(db.session, matching, start)
-    # The page is chosen on the referral rows alone (read off the agency
-    # indexes in order), and only its rows are joined to their child,
-    # agencies and people: a "deferred join", one statement.
-    chosen = _page_rows(ways, filters.sort, start, page_size + look_ahead)
-    items = list(
-        db.session.scalars(
-            select(Referral)
-            .join(chosen, Referral.id == chosen.c.id)
-            .order_by(*_order(chosen.c, filters.sort))
-        ).unique()
-    )
-    if filters.q:
-        more = len(items) > page_size
-        items = items[:page_size]
-        if items or start == 0:
-            total, exact = start + len(items) + more, not more
-        else:  # a page past the end: how far the matches go is unknown
-            total, exact = paging.bounded_count(db.session, matching, start)
-    audit.record(
-        "referral.search" if filters.q else "referral.list",
-        actor,
-        record_type="referral",
-        record_ids=[referral.id for referral in items],
-        fields=[name for name, value in filters.__dict__.items() if value and name != "sort"],
-    )
-    return Page(items=items, total=total, exact=exact)
 
 
 def fingerprint(body: Any) -> str:
