@@ -19,6 +19,7 @@ from referral_app.extensions import db
 from referral_app.models import OrganisationKind, Role
 from referral_app.services import (
     audit,
+    checkpoints,
     demo,
     notifications,
     organisations,
@@ -150,13 +151,32 @@ def seed_demo() -> None:
 
 @audit_cli.command("verify")
 def verify_audit() -> None:
-    """Recompute the audit hash chain; exit 1 when it is broken."""
+    """Recompute the audit hash chain and check it still reaches the newest
+    signed checkpoint; exit 1 when either fails, naming what is wrong."""
     result = audit.verify_for(None)
+    reach = checkpoints.check_chain(db.session)
     db.session.commit()
     click.echo(f"checked {result.checked} events: " + ("ok" if result.ok else "BROKEN"))
+    if reach.trusted is not None:
+        at = reach.trusted.at.isoformat(timespec="seconds")
+        click.echo(f"last trusted checkpoint: seq {reach.trusted.seq}, signed {at}")
+    else:
+        click.echo("no checkpoint yet: a cut tail cannot be detected until one is written")
     if not result.ok:
         click.echo(f"first bad seq: {result.first_bad_seq}", err=True)
+    if not reach.ok:
+        click.echo(f"checkpoint: {reach.problem}", err=True)
+    if not (result.ok and reach.ok):
         sys.exit(1)
+
+
+@audit_cli.command("checkpoint")
+def checkpoint_audit() -> None:
+    """Sign the audit chain's head now and append it to the checkpoint store
+    (the job runner does this every minute)."""
+    checkpoint = checkpoints.write_checkpoint(db.session)
+    db.session.commit()
+    click.echo(f"checkpoint: seq {checkpoint.seq}, written to {checkpoints.store()}")
 
 
 @outbox_cli.command("send")

@@ -4,6 +4,7 @@ the class chooses defaults fit for development, tests or production."""
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -174,6 +175,10 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"  # noqa: S105 - tests only
     AUDIT_HMAC_KEY = "testing-audit-key"
     AUDIT_CHECKPOINT_KEY = "8BvN9muv2k9NKyeAH2eKxCT3THSTpG2XP7IY0Br6Kdo="  # tests only
+    # A store of the test run's own, never the development one in instance/.
+    AUDIT_CHECKPOINT_DIR = os.path.join(
+        tempfile.gettempdir(), f"referral-test-checkpoints-{os.getpid()}"
+    )
     # The suite points this at a database of its own (TEST_DATABASE_URL).
     SQLALCHEMY_DATABASE_URI = None
     ENVIRONMENT_OVERRIDES: ClassVar[tuple[str, ...]] = ()

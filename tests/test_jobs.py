@@ -39,6 +39,7 @@ def test_the_schedules():
 
 def test_the_checkpoint_job_signs_the_head(app, factory, tmp_path):
     factory.user()
+    before = app.config["AUDIT_CHECKPOINT_DIR"]
     app.config["AUDIT_CHECKPOINT_DIR"] = str(tmp_path)
     try:
         with app.app_context():
@@ -49,7 +50,7 @@ def test_the_checkpoint_job_signs_the_head(app, factory, tmp_path):
             assert trusted.seq == seq > 0
             assert checkpoints.check_chain(db.session).ok
     finally:
-        app.config["AUDIT_CHECKPOINT_DIR"] = None
+        app.config["AUDIT_CHECKPOINT_DIR"] = before
 
 
 def test_a_consumer_process_runs_a_queued_job(live_app, fresh_database_url, tmp_path):

@@ -157,3 +157,22 @@ def test_truncating_the_table_on_postgresql_is_detected(postgres_url, tmp_path):
         with live.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_cli_verify_fails_on_a_cut_tail_and_names_the_checkpoint_it_trusts(app, checkpointed):
+    cut_tail(app, checkpointed - 3)
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"last trusted checkpoint: seq {checkpointed}, signed" in result.output
+    assert f"events {checkpointed - 2} to {checkpointed} are missing" in result.output
+
+
+def test_cli_checkpoint_writes_one_and_verify_passes(app, client, factory, store):
+    make_world(client, factory)
+    runner = app.test_cli_runner()
+    written = runner.invoke(args=["audit", "checkpoint"])
+    assert written.exit_code == 0, written.output
+    assert str(store) in written.output
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert "last trusted checkpoint: seq" in verified.output
