@@ -59,6 +59,52 @@ def get_user(actor: User, user_id: uuid.UUID) -> User:
     return user
 
 
+def find_by_email(actor: User, email: str) -> User | None:
+    """The user with this email address among those `actor` may see (their
+    own organisation's, or anyone's for a system admin); None otherwise."""
+    return db.session.scalar(_visible_users(actor).where(User.email == normalise_email(email)))
+
+
+class AdminRefusal(Forbidden):
+    """A user change the actor may not make, with the part of the change at
+    fault (`field`: "roles", "active", "organisation_id", or FORM for the
+    change as a whole) so a form can show it beside that field. The API
+    answers it as any other Forbidden."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+FORM = "_schema"
+NO_ROLE = "A user needs at least one role."
+
+
+def _require_a_role(roles: set[Role]) -> None:
+    # A user without a role can sign in and do nothing: not a user anyone meant.
+    if not roles:
+        raise Invalid(NO_ROLE, {"roles": [NO_ROLE]})
+
+
+def _check_admin(
+    actor: User,
+    organisation: Organisation,
+    changed_roles: set[Role],
+    *,
+    target: User | None = None,
+    field: str = FORM,
+) -> None:
+    """The policy's refusal, if any, with the field it is about: first what
+    holds whatever the roles (another agency, a user in the system admins'
+    hands), then the roles changed."""
+    general = policy.user_admin_refusal(actor, organisation, (), target=target)
+    if general:
+        raise AdminRefusal(general, field)
+    about_roles = policy.user_admin_refusal(actor, organisation, changed_roles, target=target)
+    if about_roles:
+        raise AdminRefusal(about_roles, "roles")
+
+
 def _active_organisation(organisation_id: uuid.UUID) -> Organisation:
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None or not organisation.active:
@@ -83,13 +129,13 @@ def create_user(
 
     Refuses: an organisation that is missing or inactive (Invalid), an email
     already in use whatever its case (Conflict), and an actor creating users
-    outside their organisation or granting roles they may not (Forbidden)."""
-    organisation = _active_organisation(organisation_id)
+    outside their organisation or granting roles they may not (Forbidden, naming
+    the field at fault), and a user with no role (Invalid)."""
     roles = set(roles)
+    _require_a_role(roles)
+    organisation = _active_organisation(organisation_id)
     if actor is not None:
-        refusal = policy.user_admin_refusal(actor, organisation, roles)
-        if refusal:
-            raise Forbidden(refusal)
+        _check_admin(actor, organisation, roles, field="organisation_id")
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("A user with this email already exists.", {"email": ["Already in use."]})
@@ -130,14 +176,16 @@ def update_user(
     `reset_totp` removes their authenticator (recovery when a phone is lost: they
     enrol again at next sign-in); `sign_out_everywhere` ends every session and
     token. Refuses changing one's own roles or disabling oneself, and roles the
-    actor may not grant (Forbidden). Disabling a user ends all their sessions
-    and tokens, and so does resetting their TOTP."""
+    actor may not grant (Forbidden, naming the field at fault), and taking
+    every role away (Invalid). Nothing is changed when any part is refused.
+    Disabling a user ends all their sessions and tokens, and so does
+    resetting their TOTP."""
     new_roles = set(roles) if roles is not None else set(user.roles)
-    refusal = policy.user_admin_refusal(
-        actor, user.organisation, new_roles ^ set(user.roles), target=user
-    )
-    if refusal:
-        raise Forbidden(refusal)
+    # Every refusal before any change: a refused change leaves the user as it was.
+    _require_a_role(new_roles)
+    _check_admin(actor, user.organisation, new_roles ^ set(user.roles), target=user)
+    if active is False and user.active and user.id == actor.id:
+        raise AdminRefusal("You cannot disable your own account.", "active")
     changed: list[str] = []
     if full_name is not None and full_name != user.full_name:
         user.full_name = full_name
@@ -146,8 +194,6 @@ def update_user(
         user.set_roles(new_roles)
         changed.append("roles")
     if active is not None and active != user.active:
-        if user.id == actor.id and not active:
-            raise Forbidden("You cannot disable your own account.")
         user.active = active
         if not active:
             end_sessions(user)
@@ -210,4 +256,18 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     db.session.flush()
     audit.record(
         "user.password_changed", user, record_type="user", record_id=user.id, fields=["password"]
+    )
+
+
+def sign_out_everywhere_else(user: User) -> None:
+    """End every session and token of the user themself (a lost laptop, a
+    leaked token); the caller starts a fresh session for the device in hand."""
+    end_sessions(user)
+    db.session.flush()
+    audit.record(
+        "user.signed_out_everywhere",
+        user,
+        record_type="user",
+        record_id=user.id,
+        fields=["sessions"],
     )
