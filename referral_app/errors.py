@@ -69,14 +69,45 @@ def error_response(
             payload["errors"] = errors
         response = jsonify(payload)
     else:
-        response = Response(
-            render_template("errors/error.html", status=status, title=name, message=message),
-            mimetype="text/html",
-        )
+        response = Response(html_error_page(status, message), mimetype="text/html")
     response.status_code = status
     for header, value in (headers or {}).items():
         response.headers[header] = value
     return response
+
+
+# Statuses whose message on a page is a service's own refusal ("This
+# referral has already been accepted"), worth showing; for the rest the page
+# says what the design system says, and nothing a framework wrote.
+_PAGE_DETAIL_STATUSES = frozenset({403, 409, 412, 422})
+
+
+def html_error_page(status: int, message: str) -> str:
+    """The error page for a browser. If it cannot be drawn (the failure that
+    caused it may be the database the page's navigation reads), a plain page
+    of our own words instead: never the framework's."""
+    detail = (
+        message
+        if status in _PAGE_DETAIL_STATUSES and message != FRIENDLY_MESSAGES.get(status)
+        else None
+    )
+    try:
+        return render_template("errors/error.html", status=status, detail=detail)
+    except Exception:
+        log.exception("the error page could not be drawn")
+        return _PLAIN_ERROR_PAGE
+
+
+_PLAIN_ERROR_PAGE = """<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8">
+<title>Sorry, there is a problem with the service</title>
+<link rel="stylesheet" href="/static/govuk/govuk-frontend.min.css"></head>
+<body class="govuk-template__body"><div class="govuk-width-container">
+<main class="govuk-main-wrapper">
+<h1 class="govuk-heading-l">Sorry, there is a problem with the service</h1>
+<p class="govuk-body">Try again later.</p>
+<p class="govuk-body"><a class="govuk-link" href="/">Go to the home page</a></p>
+</main></div></body></html>"""
 
 
 def _validation_errors(data: dict[str, Any]) -> Any:

@@ -1,3 +1,5 @@
+from typing import Any
+
 import marshmallow as ma
 
 from schemas.common import InputSchema, OutputSchema
@@ -38,6 +40,43 @@ class AuditEventQuerySchema(InputSchema):
     record = ma.fields.String(validate=ma.validate.Length(max=64))
     since = ma.fields.AwareDateTime()
     until = ma.fields.AwareDateTime()
+
+
+# A referral's reference, as services.referrals.REFERENCE (schemas do not
+# import services): R-2026-000123.
+REFERENCE_PATTERN = r"^[Rr]-\d{4}-\d{6,}$"
+
+
+class AuditPageQuerySchema(InputSchema):
+    """The audit page's filters (a query string): a person by id or email, an
+    agency, an action by name, a referral by reference, a record id, and a
+    range of dates (UK days, both ends included)."""
+
+    actor = ma.fields.UUID()
+    email = ma.fields.Email(validate=ma.validate.Length(max=254))
+    organisation = ma.fields.UUID()
+    action = ma.fields.String(validate=ma.validate.Length(max=64))
+    reference = ma.fields.String(
+        validate=[
+            ma.validate.Length(max=16),
+            ma.validate.Regexp(REFERENCE_PATTERN, error="Not a referral reference."),
+        ]
+    )
+    record = ma.fields.String(validate=ma.validate.Length(max=64))
+    since = ma.fields.Date()
+    until = ma.fields.Date()
+
+    @ma.post_load
+    def upper_case_reference(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if "reference" in data:
+            data["reference"] = data["reference"].upper()
+        return data
+
+    @ma.validates_schema
+    def range_in_order(self, data: dict[str, Any], **_: Any) -> None:
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            raise ma.ValidationError("The end date is before the start date.", "until")
 
 
 class VerificationSchema(OutputSchema):
