@@ -70,6 +70,8 @@ RECTIFY = (
         own={"Not a UK postcode.": "Enter a real postcode"},
     ),
     Field("school", "School", "Enter the child's school"),
+    # A refusal of the correction as a whole (a record anonymised meanwhile).
+    Field("record", "The record", "Check the details and try again", anchor="rectify-heading"),
 )
 ASKED = {field.name: field for field in RECTIFY}
 REQUIRED_DETAILS = ("first_name", "last_name")
@@ -143,12 +145,14 @@ def _refused(
     child_id: uuid.UUID,
     refusal: ServiceError,
     fields: tuple[Field, ...],
+    about: str,
     form: Mapping[str, str] | None = None,
 ) -> tuple[str, int]:
-    """The child's page again with a service's refusal as the form's error."""
+    """The child's page again with a service's refusal as the form's error
+    (under the field `about` when the service names none)."""
     if refusal.status == 404:
         raise refusal  # the 404 page: the record does not exist for the viewer
-    raw = refusal.errors or {fields[0].name: [refusal.message]}
+    raw = refusal.errors or {about: [refusal.message]}
     return _page(child_id, page_errors(raw, fields), form, refusal.status)
 
 
@@ -193,7 +197,7 @@ def child_rectify(child_id: uuid.UUID) -> Response | tuple[str, int]:
     try:
         _child, changed = children.rectify(current_user, child_id, loaded)
     except ServiceError as refusal:
-        return _refused(child_id, refusal, RECTIFY, form)
+        return _refused(child_id, refusal, RECTIFY, "record", form)
     flash(
         "Details corrected: " + ", ".join(name.replace("_", " ") for name in changed) + "."
         if changed
@@ -259,7 +263,7 @@ def child_merge(child_id: uuid.UUID) -> Response | tuple[str, int]:
     try:
         record = children.merge(current_user, child_id, duplicate_id)
     except ServiceError as refusal:
-        return _refused(child_id, refusal, MERGE)
+        return _refused(child_id, refusal, MERGE, "duplicate_id")
     count = len(record.moved_referral_ids)
     flash(f"Records merged: {count} referral{'s' if count != 1 else ''} moved to this record.")
     return redirect(f"/children/{child_id}")
@@ -294,7 +298,7 @@ def child_unmerge(child_id: uuid.UUID, merge_id: uuid.UUID) -> Response | tuple[
     try:
         record = children.unmerge(current_user, merge_id)
     except ServiceError as refusal:
-        return _refused(child_id, refusal, UNMERGE)
+        return _refused(child_id, refusal, UNMERGE, "merge")
     count = len(record.moved_referral_ids)
     flash(
         f"Merge undone: {count} referral{'s' if count != 1 else ''} moved back to the other "

@@ -34,7 +34,7 @@ def read_date(form: Mapping[str, str], prefix: str, field: Field) -> tuple[date 
         return None, field.invalid or field.missing
     try:
         return date(int(year), int(month), int(day)), None
-    except ValueError:
+    except (ValueError, OverflowError):  # 31 2 2025; a day of twenty digits
         return None, field.invalid or field.missing
 
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from referral_app.extensions import db
-from referral_app.models import Child, Referral
+from referral_app.models import Child, Referral, utcnow
 from tests.blueprints.web.test_referral_pages import new_referral_form, sign_in
 from tests.children.conftest import child, events, refer, refer_about
 from tests.page_errors import assert_plain_errors, text_of
@@ -224,6 +224,27 @@ def test_rectify_through_the_page(app, client, world, browsers):
     assert len(events(app, "child.rectify")) == 1
 
 
+def test_a_correction_the_service_refuses_is_a_plain_error_on_the_page(
+    app, client, world, browsers
+):
+    made = refer(client, world.officer, world.yjs, child("Jayden", "Miller", "2011-03-14"))
+    manager = browsers["yjs_manager"]
+    path = f"/children/{made['child']['id']}"
+    form = rectify_form(manager, path, school="Westcliff High")
+    with app.app_context():  # anonymised under the retention policy meanwhile
+        record = db.session.get(Child, uuid.UUID(made["child"]["id"]))
+        record.anonymised_at = utcnow()
+        db.session.commit()
+    refused = manager.post(f"{path}/rectify", data=form)
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert assert_plain_errors(page) == [
+        "The child's record was anonymised under the retention policy"
+    ]
+    assert 'href="#rectify-heading"' in page
+    assert events(app, "child.rectify") == []
+
+
 TOO_LONG = "x" * 501
 EMPTY = {
     "first_name": "",
@@ -270,6 +291,7 @@ EMPTY = {
             ["Date of birth must be a real date"],
         ),
         ({"dob-year": "99999999999999999999"}, ["Date of birth must be a real date"]),
+        ({"dob-day": "99999999999999999999"}, ["Date of birth must be a real date"]),
         (
             {"postcode": "SS1 2AAA", "school": "y" * 201},
             ["Enter a real postcode", "School must be 200 characters or less"],
@@ -464,5 +486,8 @@ def test_the_printable_export(app, client, world, browsers):
     assert "Referral: create" in text  # who accessed it
     assert "14 March 2011 (age " in text
     assert 'class="govuk-summary-list"' in text
+    # Times in UK time, with the zone (the API keeps UTC).
+    assert re.search(r"as at \d{1,2} \w+ \d{4}, \d{1,2}:\d{2}[ap]m (GMT|BST)\.", text)
+    assert " UTC" not in text
     assert len(events(app, "child.export")) == 1
     assert browsers["officer"].get(path).status_code == 403

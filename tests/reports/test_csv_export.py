@@ -171,6 +171,22 @@ def test_a_too_large_export_is_refused(app, client, world, monkeypatch):
     assert "shorter" in response.json["message"]
 
 
+def test_a_too_large_download_from_the_page_is_a_form_error(app, client, world, monkeypatch):
+    from tests.blueprints.web.test_referral_pages import sign_in
+    from tests.page_errors import assert_plain_errors
+
+    for _ in range(3):
+        act(client, world.officer, create(client, world.officer, world.yjs)["id"], "submit")
+    monkeypatch.setattr(reports, "CSV_MAX_ROWS", 2)
+    page = sign_in(app, world.yjs_manager.user)
+    response = page.get("/reports/referrals.csv")
+    assert response.status_code == 422
+    assert response.mimetype == "text/html"
+    (message,) = assert_plain_errors(response.get_data(as_text=True))
+    assert message.startswith("The download holds at most")
+    assert message.endswith("choose a later start of the period")
+
+
 # --- rate limiting, in an app of its own with the limiter on -------------------
 
 

@@ -146,6 +146,14 @@ def period(start: tuple[str, str, str], end: tuple[str, str, str]) -> dict[str, 
             ],
         ),
         (
+            ("99999999999999999999", "1", "2025"),
+            ("1", "9" * 5000, "2025"),
+            [
+                "Enter a real date for the start of the period",
+                "Enter a real date for the end of the period",
+            ],
+        ),
+        (
             ("1", "1", "99999999999999999999"),
             ("-1", "1", "2025"),
             [
