@@ -142,8 +142,6 @@ def _changes(referral: Referral, editable: frozenset[str]) -> tuple[dict[str, An
             changes[name] = loaded[name]
         elif name == "risk_factors":
             changes[name] = []  # none ticked
-        elif name == "consent_notes":
-            continue  # asked only with "Not sought": otherwise kept as it is
         elif name == AGENCY:
             errors[name] = ["Choose an active agency."]
         elif name in lifecycle.REQUIRED_TO_SUBMIT and not draft:

@@ -52,7 +52,7 @@ REFERRAL_QUESTIONS = (
     _asked("consent_status", "Consent", "Select whether consent was obtained"),
     _asked(
         "consent_notes",
-        "Why consent was not sought",
+        "Consent notes",
         "Say why consent was not sought",
         own={"Required when consent was not sought.": "Say why consent was not sought"},
     ),
@@ -97,15 +97,14 @@ def cut_too_long(data: dict[str, Any], limits: Mapping[str, int], prefix: str = 
 
 def referral_answers(form: MultiDict[str, str]) -> tuple[dict[str, Any], FormErrors]:
     """The referral's own answers on a page form, as the schemas take them:
-    blank answers left out, the risk factors as a list, and the consent notes
-    only with "Not sought" (the page asks for them there, and nowhere else)."""
+    blank answers left out, the risk factors as a list; and the consent
+    notes asked for when consent was not sought (the schema checks that only
+    when every other field is right)."""
     data = {
         name: value
         for name, value in form_fields(form, lists=("risk_factors",)).items()
         if name in ANSWERS
     }
-    if data.get("consent_status") != NOT_SOUGHT:
-        data.pop("consent_notes", None)
     errors = cut_too_long(data, REFERRAL_LIMITS)
     if data.get("consent_status") == NOT_SOUGHT and not data.get("consent_notes"):
         errors.setdefault("consent_notes", ["Say why consent was not sought."])

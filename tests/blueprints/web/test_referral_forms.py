@@ -288,34 +288,37 @@ def test_an_agency_that_is_not_offered_cannot_be_chosen(people):
 
 def test_the_new_form_is_built_from_the_design_system(people):
     page = people["officer"].get("/referrals/new").get_data(as_text=True)
-    # The reason counts up to the schema's limit; the consent notes are
-    # revealed by "Not sought" (no script of ours: the design system's).
+    # The reason and the consent notes count up to the schema's limits.
     assert re.search(r'data-module="govuk-character-count" data-maxlength="5000"', page)
     assert re.search(r'data-module="govuk-character-count" data-maxlength="2000"', page)
-    not_sought = re.search(r'value="not_sought" data-aria-controls="([\w-]+)"', page)
-    assert not_sought
-    revealed = page.index(f'id="{not_sought.group(1)}"')
-    assert revealed < page.index('id="consent_notes"') < page.index('id="lawful_basis"')
+    assert page.index('name="consent_status"') < page.index('id="consent_notes"')
     assert page.count('data-prevent-double-click="true"') == 2
     assert 'name="form_token"' in page
     assert "style=" not in page
 
 
-def test_consent_notes_count_only_with_not_sought(app, people):
-    """The notes are asked under "Not sought": typed and left behind when
-    another answer was chosen, they are not kept."""
+def test_consent_notes_are_needed_when_consent_was_not_sought(app, people):
     path = make_draft(
         people,
-        **referral_answers(people["yjs"], consent_status="refused", consent_notes="Left behind"),
+        **referral_answers(people["yjs"], consent_status="refused", consent_notes="By phone"),
     )
-    assert saved(app, path).consent_notes is None
+    assert saved(app, path).consent_notes == "By phone"  # kept with any answer
     path = make_draft(
         people,
-        **referral_answers(
-            people["yjs"], consent_status="not_sought", consent_notes="Risk at home"
-        ),
+        **referral_answers(people["yjs"], consent_status="not_sought", consent_notes="At risk"),
     )
-    assert saved(app, path).consent_notes == "Risk at home"
+    assert saved(app, path).consent_notes == "At risk"
+    # Emptied on the edit page while "Not sought" stands: refused.
+    officer = people["officer"]
+    data = {
+        **form_of(officer, f"{path}/edit"),
+        **referral_answers(people["yjs"], consent_status="not_sought", consent_notes=""),
+        "intent": "draft",
+    }
+    sent = officer.post(f"{path}/edit", data=data)
+    assert sent.status_code == 422
+    assert messages(sent.get_data(as_text=True)) == ["Say why consent was not sought"]
+    assert saved(app, path).consent_notes == "At risk"
 
 
 def test_the_same_form_sent_twice_makes_one_referral(app, people):
