@@ -585,6 +585,10 @@ MATRIX: dict[tuple[str, str], Route] = {
         (MANAGER,), CHILD_MANAGE, body=merge
     ),
     ("POST", "/children/<uuid:child_id>/merge"): record((MANAGER,), CHILD_MANAGE, body=merge),
+    ("GET", "/children/<uuid:child_id>/merge"): record((MANAGER,), CHILD_MANAGE),
+    ("GET", "/children/<uuid:child_id>/merges/<uuid:merge_id>/undo"): record(
+        (MANAGER,), CHILD_MANAGE
+    ),
     # Each caller undoes a merge of such a duplicate into the main child (for
     # the draft relation: a merge of a second draft's child into the draft's).
     ("POST", "/api/v1/children/merges/<uuid:merge_id>/undo"): record((MANAGER,), CHILD_MANAGE),

@@ -7,8 +7,8 @@ The first sending runs the view; when it succeeds with a redirect, the
 redirect's target is kept. The same form sent again (a double click that
 beat the button's own guard, a resend after Back) does not run the view: it
 goes where the first one went. A page re-shown with errors gives its form a
-new token, and its failed sending leaves nothing behind (the boundary rolls
-the claim back with the rest of the request)."""
+new token, and its failed sending leaves nothing behind: only a sending
+that ends in a redirect keeps its claim."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ def sent_once(view: View) -> View:
         result = view(*args, **kwargs)
         if isinstance(result, Response) and result.status_code in (302, 303):
             form_submissions.record_result(current_user, token, result.location)
+        else:
+            # The page was shown again (usually with its errors). A refused
+            # request rolls the claim back anyway; one that keeps its changes
+            # (the reads it showed stay audited) must not keep the claim.
+            form_submissions.release(current_user, token)
         return result
 
     return cast(View, guarded)

@@ -51,6 +51,16 @@ def record_result(actor: User, token: str, url: str) -> None:
         submission.result_url = url[:500]
 
 
+def release(actor: User, token: str) -> None:
+    """Forget a sending that made nothing to go back to (the page was shown
+    again, with its errors): sending that form again is a new attempt."""
+    db.session.execute(
+        delete(FormSubmission).where(
+            FormSubmission.user_id == actor.id, FormSubmission.token == token
+        )
+    )
+
+
 def _find(actor: User, token: str) -> FormSubmission | None:
     return db.session.scalars(
         select(FormSubmission).where(

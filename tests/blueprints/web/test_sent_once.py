@@ -65,3 +65,12 @@ def test_two_sendings_at_the_same_moment_make_one_claim(live_app):
     assert outcomes == {"first": None, "second": "/referrals/first"}
     with live_app.app_context():
         assert db.session.query(FormSubmission).filter_by(token=token).count() == 1
+
+
+def test_a_sending_that_made_nothing_can_be_sent_again(app, factory):
+    person = factory.user(Role.REFERRER)
+    token = form_submissions.new_token()
+    with app.app_context():
+        assert form_submissions.claim(_user(person.id), token) is None
+        form_submissions.release(_user(person.id), token)
+        assert form_submissions.claim(_user(person.id), token) is None
