@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from blueprints.web.forms import is_framework_message
 from referral_app.extensions import db
-from referral_app.models import AuditEvent, Referral, utcnow
+from referral_app.models import AuditEvent, Referral, StatusChange, utcnow
 from referral_app.templating import UK, age_in_years
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
@@ -343,6 +343,30 @@ def test_a_confirmation_the_referral_has_moved_past_says_so_with_a_way_back(
     assert f'<a class="govuk-link" href="{path}">Go back to referral' in html
     assert manager.get(f"{path}/confirm/decline").status_code == 409
     assert status_of(app, referral["id"]) == "accepted"
+
+
+def test_the_same_confirmation_sent_twice_makes_one_change(app, client, world, pages):
+    """A double click that beat the button's own guard: the second sending
+    of the form (the same one-time token) goes where the first went."""
+    referral = referral_in(client, world, "submitted")
+    path = f"/referrals/{referral['id']}"
+    manager = pages["yjs_manager"]
+    page = manager.get(f"{path}/confirm/accept").get_data(as_text=True)
+    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    first = manager.post(f"{path}/transitions", data=form)
+    second = manager.post(f"{path}/transitions", data=form)
+    assert first.status_code == 302
+    assert second.status_code == 302
+    assert second.location == first.location
+    with app.app_context():
+        changes = db.session.scalar(
+            select(func.count(StatusChange.id)).where(
+                StatusChange.referral_id == uuid.UUID(referral["id"]),
+                StatusChange.action == "accept",
+            )
+        )
+    assert changes == 1
+    assert "You already sent this form" in manager.get(second.location).get_data(as_text=True)
 
 
 def test_confirmation_pages_refuse_who_may_not_and_what_is_not_an_action(client, world, pages):
