@@ -18,7 +18,7 @@ from blueprints.web.listing import COLUMNS
 from referral_app.extensions import db
 from referral_app.models import AuditEvent, Referral, Role, SavedSearch, utcnow
 from referral_app.services import saved_searches
-from referral_app.templating import uk_time
+from referral_app.templating import uk_date, uk_time
 from tests.blueprints.web.test_referral_pages import sign_in
 from tests.conftest import csrf_token
 from tests.referral_helpers import act, advance, create, make_world, share_with
@@ -134,7 +134,8 @@ def test_shared_with_us_shows_the_purpose_and_end_date(app, client, world):
     referral = create(client, world.officer, world.yjs)
     advance(client, world, referral["id"], "in_progress")
     share = share_with(client, world, referral["id"], world.charity, days=20)
-    ends = uk_time(_share_row(app, share["id"]).expires_at)  # as stored, in UK time
+    stored = _share_row(app, share["id"]).expires_at
+    ends = f"{uk_date(stored)}<br>{uk_time(stored, with_date=False)}"  # in UK time
     charity = sign_in(app, world.charity_worker.user)
     home = text(charity.get("/"))
     assert "Shared with us" in home
