@@ -120,7 +120,7 @@ def user_create() -> Page | Response:
         user = users.create_user(current_user, **data)
     except ServiceError as refusal:
         return _new_user_page(request.form, refusal_errors(refusal)), refusal.status
-    flash(f"{user.full_name} has been added. They can sign in with {user.email}.")
+    flash(f"{user.full_name} has been added. They can now sign in.")
     return redirect(f"/admin/users/{user.id}")
 
 

@@ -364,3 +364,23 @@ def test_organisations_list_is_paginated(app, system_admin, factory):
     first = system_admin.get("/admin/organisations").get_data(as_text=True)
     assert re.search(r"Showing 1 to 25 of [\d,]+ organisations", first)
     assert 'href="/admin/organisations?page=2"' in first
+
+
+def test_the_new_user_form_sent_twice_adds_one_user(app, admin, agency):
+    page = admin.get("/admin/users/new").get_data(as_text=True)
+    form_token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    answers = {
+        "csrf_token": csrf_token(admin, "/admin/users/new"),
+        "form_token": form_token,
+        "full_name": "Amina Shah",
+        "email": "amina.shah.twice@example.org",
+        "organisation_id": str(agency.id),
+        "roles": "caseworker",
+        "password": "a long enough passphrase",
+    }
+    before = count(app, User)
+    first = admin.post("/admin/users", data=answers)
+    second = admin.post("/admin/users", data=answers)
+    assert first.status_code == second.status_code == 302
+    assert second.location == first.location
+    assert count(app, User) == before + 1
