@@ -120,7 +120,11 @@ SUBMIT_FIELDS = tuple(
         question,
         f"Add the {question} before you submit the referral",
         anchor="referral-summary",
-        own={"Required before the referral is submitted.": f"Add the {question} before you submit"},
+        own={
+            "Required before the referral is submitted.": (
+                f"Add the {question} before you submit the referral"
+            )
+        },
     )
     for name, question in (
         ("reason", "reason for referral"),

@@ -197,6 +197,7 @@ def render_detail(
             if may_share and referral.status is not ReferralStatus.DRAFT
             else []
         ),
+        may_edit=bool(referrals.editable_fields(actor, referral)),
         may_see_access_log=has_permission(actor, Permission.ACCESS_LOG_READ),
         overdue=lifecycle.is_overdue(referral),
         errors=shown_errors,

@@ -216,7 +216,8 @@ def test_a_refused_note_comes_back_on_its_tab(person, world, referral_in):
     caseworker.goto(f"/referrals/{referral['id']}")
     caseworker.get_by_role("tab", name=re.compile("Notes")).click()
     notes = caseworker.locator("#notes")
-    notes.get_by_label("Note", exact=True).fill("Phoned his mother.")
+    # A long unbroken string (a case number pasted in) must not widen the page.
+    notes.get_by_label("Note", exact=True).fill("Phoned his mother. Ref " + "7" * 300)
     fill_date(notes, date.today() + timedelta(days=2))
     caseworker.get_by_role("button", name="Add note").click()
     summary = caseworker.locator(".govuk-error-summary")
@@ -229,6 +230,7 @@ def test_a_refused_note_comes_back_on_its_tab(person, world, referral_in):
     caseworker.get_by_role("button", name="Add note").click()
     expect(banner(caseworker)).to_contain_text("Note added")
     expect(caseworker.locator("#notes")).to_contain_text("Phoned his mother.")
+    assert_good_at_both_widths(caseworker)
     # The filter: a kind with no notes, then all again.
     caseworker.get_by_label("Show notes of this kind").select_option("home_visit")
     caseworker.get_by_role("button", name="Show notes").click()

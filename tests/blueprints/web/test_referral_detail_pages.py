@@ -173,6 +173,28 @@ def test_another_agency_gets_not_found_for_every_page_of_the_referral(client, wo
         assert "Jayden" not in response.get_data(as_text=True)
 
 
+def test_a_drafts_page_offers_submit_and_change(client, world, pages):
+    draft = create(client, world.officer, world.yjs, reason=None, risk_level=None)
+    path = f"/referrals/{draft['id']}"
+    html = pages["officer"].get(path).get_data(as_text=True)
+    assert f'<form method="post" action="{path}/submit"' in html
+    assert f'href="{path}/edit"' in html
+    assert "Change the draft" in html
+    # Submitted the old way (the transitions route), what is missing is said
+    # on the page, in words, with the way to the answers.
+    missing = send(pages["officer"], path, f"{path}/submit", action="submit")
+    assert missing.status_code == 422
+    legacy = pages["officer"].post(
+        f"{path}/transitions",
+        data={"csrf_token": csrf_token(pages["officer"], path), "action": "submit"},
+    )
+    assert legacy.status_code == 422
+    assert error_messages(legacy.get_data(as_text=True)) == [
+        "Add the reason for referral before you submit the referral",
+        "Add the risk level before you submit the referral",
+    ]
+
+
 # --- confirmation pages ----------------------------------------------------------
 
 
