@@ -151,7 +151,7 @@ class Listing:
         """govukPagination's parameters: the first, last and neighbouring
         page numbers, previous and next. None for a list of one page."""
         last = self.known_pages
-        if last == 1 and self.number == 1:
+        if last == 1 and self.number == 1 and self.page.exact:
             return None
         wanted = {1, self.number - 1, self.number, self.number + 1, last}
         numbers = sorted(n for n in wanted if 1 <= n <= max(last, self.number))
@@ -169,7 +169,10 @@ class Listing:
         return {
             "items": items,
             "previous": {"href": self.url(page=self.number - 1)} if self.number > 1 else None,
-            "next": {"href": self.url(page=self.number + 1)} if self.number < last else None,
+            # An inexact count is a lower bound: there is more to see.
+            "next": {"href": self.url(page=self.number + 1)}
+            if self.number < last or not self.page.exact
+            else None,
             "landmarkLabel": "Pages of referrals",
         }
 

@@ -17,7 +17,7 @@ from blueprints.web.forms import is_framework_message
 from blueprints.web.listing import COLUMNS
 from referral_app.extensions import db
 from referral_app.models import AuditEvent, Referral, Role, SavedSearch, utcnow
-from referral_app.services import saved_searches
+from referral_app.services import paging, saved_searches
 from referral_app.templating import uk_date, uk_time
 from tests.blueprints.web.test_referral_pages import sign_in
 from tests.conftest import csrf_token
@@ -199,6 +199,22 @@ def test_the_list_pages_through_every_referral_once(app, client, world):
     assert 'rel="next"' not in text(second)
     seen = references(first) + references(second)
     assert sorted(seen) == sorted(referral["reference"] for referral in made)
+
+
+def test_a_long_list_is_counted_only_so_far_and_says_so(app, client, world, monkeypatch):
+    monkeypatch.setattr(paging, "COUNT_WINDOW", 3)
+    for _ in range(30):
+        create(client, world.officer, world.yjs)
+    officer = sign_in(app, world.officer.user)
+    page = text(officer.get("/referrals"))
+    assert "More than 3 referrals: showing 1 to 25" in page
+    assert 'href="/referrals?page=2" rel="next"' in page
+    assert "govuk-pagination__item--ellipsis" in page  # pages beyond those counted
+    second = officer.get("/referrals?page=2")
+    assert len(references(second)) == 5
+    home = text(officer.get("/"))
+    assert "Showing 25 of more than 3" in home
+    assert ">See all sent by your agency (more than 3)<" in home
 
 
 def test_a_page_past_the_end_still_offers_the_way_back(app, client, world):
