@@ -36,7 +36,7 @@ from blueprints.web.page_links import (
 )
 from blueprints.web.sent_once import sent_once
 from referral_app import policy
-from referral_app.models import Organisation, Role, User
+from referral_app.models import Role, User
 from referral_app.policy import Permission, requires
 from referral_app.services import organisations, users
 from referral_app.services.errors import ServiceError
@@ -72,18 +72,6 @@ def user_list() -> Page:
     )
 
 
-def _active_organisations() -> list[Organisation]:
-    """Every active organisation, by name (the directory, a page at a time)."""
-    found: list[Organisation] = []
-    page = 1
-    while True:
-        batch, total = organisations.list_organisations(page=page, page_size=200)
-        found += [organisation for organisation in batch if organisation.active]
-        if page * 200 >= total:
-            return found
-        page += 1
-
-
 def _new_user_page(form: MultiDict[str, str] | None = None, raw_errors: Any = None) -> str:
     actor: User = current_user
     chooses_agency = actor.has_role(Role.SYSTEM_ADMIN)
@@ -97,7 +85,7 @@ def _new_user_page(form: MultiDict[str, str] | None = None, raw_errors: Any = No
         "admin/user_new.html",
         form=form or MultiDict(),
         errors=page_errors(raw_errors, NEW_USER),
-        agencies=_active_organisations() if chooses_agency else [],
+        agencies=users.organisations_to_add_to(actor),
         chooses_agency=chooses_agency,
         roles=role_choices(role for role in Role if role in policy.grantable_roles(actor)),
     )

@@ -26,7 +26,7 @@ from blueprints.web.page_links import (
 from blueprints.web.sent_once import sent_once
 from referral_app.models import User
 from referral_app.policy import Permission, requires
-from referral_app.services import audit, audit_search, organisations, users
+from referral_app.services import audit, audit_search
 from referral_app.services.audit import Verification
 from referral_app.services.errors import Invalid
 from schemas.audit import AuditPageQuerySchema
@@ -107,19 +107,9 @@ def _loaded(asked: dict[str, Any]) -> tuple[dict[str, Any], FormErrors]:
 
 def _choices(viewer: User) -> dict[str, Any]:
     """The people and agencies the viewer may filter by, and the actions."""
-    people = users.list_users(viewer, page=1, page_size=PEOPLE_IN_A_LIST)
-    agencies = []
-    if audit_search.may_filter_by_agency(viewer):
-        page = 1
-        while True:
-            batch, total = organisations.list_organisations(page=page, page_size=200)
-            agencies += batch
-            if page * 200 >= total:
-                break
-            page += 1
     return {
-        "people": people.users if people.total <= PEOPLE_IN_A_LIST else None,
-        "agencies": agencies,
+        "people": audit_search.people_to_choose(viewer, PEOPLE_IN_A_LIST),
+        "agencies": audit_search.agencies_to_choose(viewer),
         "actions": audit_search.action_choices(),
     }
 

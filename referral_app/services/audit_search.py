@@ -102,6 +102,21 @@ def may_filter_by_agency(viewer: User) -> bool:
     return viewer.has_role(Role.SYSTEM_ADMIN)
 
 
+def agencies_to_choose(viewer: User) -> list[Organisation]:
+    """Every agency, by name, for a system admin; none for anyone else."""
+    if not may_filter_by_agency(viewer):
+        return []
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def people_to_choose(viewer: User, most: int) -> list[User] | None:
+    """The people the viewer may filter by (their agency's, or everyone for
+    a system admin), by name; None when there are more than `most` (the
+    page asks for an email address instead of offering a list)."""
+    listed = users.list_users(viewer, page=1, page_size=most)
+    return listed.users if listed.total <= most else None
+
+
 @dataclass
 class PageFilters:
     """What an audit page asks for, as the viewer gave it (loaded by

@@ -59,6 +59,15 @@ def get_user(actor: User, user_id: uuid.UUID) -> User:
     return user
 
 
+def organisations_to_add_to(actor: User) -> list[Organisation]:
+    """The active organisations `actor` may add users to, by name: any for a
+    system admin, their own for an org admin."""
+    if not actor.has_role(Role.SYSTEM_ADMIN):
+        return [actor.organisation]
+    query = select(Organisation).where(Organisation.active).order_by(Organisation.name)
+    return list(db.session.scalars(query))
+
+
 def find_by_email(actor: User, email: str) -> User | None:
     """The user with this email address among those `actor` may see (their
     own organisation's, or anyone's for a system admin); None otherwise."""
