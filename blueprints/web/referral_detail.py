@@ -21,7 +21,7 @@ from blueprints.web.date_input import PARTS, read_date
 from blueprints.web.forms import Field, PageErrors, page_errors
 from blueprints.web.sent_once import sent_once
 from referral_app.boundary import keep_changes_on_error
-from referral_app.models import Note, NoteKind, Referral, ReferralStatus, User, utcnow
+from referral_app.models import Note, NoteKind, Referral, ReferralStatus, StatusChange, User, utcnow
 from referral_app.policy import Permission, has_permission, requires
 from referral_app.services import audit, casework, lifecycle, organisations, referrals
 from referral_app.services.errors import Conflict, Invalid
@@ -133,7 +133,9 @@ def _kind_filter() -> tuple[NoteKind | None, FormErrors]:
         return None, {KIND_FILTER.name: [KIND_FILTER.missing]}
 
 
-def _timeline(notes: list[Note], changes: list[Any]) -> list[tuple[str, datetime, Any]]:
+def _timeline(
+    notes: list[Note], changes: list[StatusChange]
+) -> list[tuple[str, datetime, Note | StatusChange]]:
     """Status changes and notes together, newest first."""
     return sorted(
         [("change", change.at, change) for change in changes]
