@@ -599,6 +599,11 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", PAGE): READ,
     ("GET", PAGE + "/access-log"): ACCESS_LOG,
     ("POST", PAGE + "/notes"): record(CASE_ROLES, NOTES_ADD, body=note),
+    ("GET", PAGE + "/edit"): record(CASE_ROLES, each(CASE_ROLES, (REFERRING,))),
+    ("POST", PAGE + "/edit"): record(
+        CASE_ROLES, each(CASE_ROLES, (REFERRING,)), body=referral_update
+    ),
+    ("POST", PAGE + "/submit"): record(CASE_ROLES, each(CASE_ROLES, (REFERRING,))),
     ("POST", PAGE + "/transitions"): record(CASE_ROLES, ACCEPT, body=accept),
     ("POST", PAGE + "/shares"): record((MANAGER,), SHARING, body=share_form),
     ("POST", PAGE + "/shares/<uuid:share_id>/revoke"): record((MANAGER,), SHARING),

@@ -125,11 +125,11 @@ def test_form_with_errors_keeps_input_and_links_each_error(people):
     page = response.get_data(as_text=True)
     assert "There is a problem" in page
     assert 'href="#child-first_name"' in page
-    assert 'href="#child-date_of_birth"' in page
-    assert "Date of birth must be a real date." in page
+    assert 'href="#child-dob-day"' in page
+    assert "Date of birth must be a real date" in page
     assert 'value="Miller"' in page  # input kept
     assert re.search(r'value="county_lines"\s+checked', page)
-    assert page.count('aria-invalid="true"') >= 1
+    assert page.count("govuk-input--error") >= 1
 
 
 def test_decline_needs_a_reason_on_the_page(people):
