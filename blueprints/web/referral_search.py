@@ -31,7 +31,11 @@ SEARCH_FIELDS = (
     Field("q", "Name or reference", "Enter a child's name or a referral reference"),
     *(spec for spec in FILTER_FIELDS if spec.name not in ("q", "drafts", "sort", "page")),
 )
-PAGING_FIELDS = tuple(spec for spec in FILTER_FIELDS if spec.name in ("sort", "page"))
+# The results' address takes only these; the page has no control for them.
+PAGING_FIELDS = (
+    Field("sort", "Sort by", "Select an order from the list", anchor="main-content"),
+    Field("page", "Page", "Choose a page of the list", anchor="main-content"),
+)
 # What the list's filters may come with when an old-style form posts to /referrals.
 _FILTER_NAMES = ("status", "risk_level", "direction", "assigned_to", "overdue")
 
