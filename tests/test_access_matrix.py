@@ -506,6 +506,10 @@ MATRIX: dict[tuple[str, str], Route] = {
     # -- user administration -------------------------------------------------
     ("GET", "/api/v1/users"): by_role((ORG_ADMIN, SYSTEM_ADMIN)),
     ("GET", "/admin/users"): by_role((ORG_ADMIN, SYSTEM_ADMIN)),
+    ("GET", "/admin/users/new"): by_role((ORG_ADMIN, SYSTEM_ADMIN)),
+    ("GET", "/admin/users/<uuid:user_id>"): about_users(HIDDEN),
+    ("GET", "/admin/organisations/new"): by_role((SYSTEM_ADMIN,)),
+    ("POST", "/account/sign-out-everywhere"): by_role(ROLES),
     # Creating a user in another organisation: the org admin is refused (the
     # directory of organisations is public, so 403 reveals nothing).
     ("POST", "/api/v1/users"): about_users(FORBIDDEN, body=new_user),

@@ -192,8 +192,8 @@ def test_unknown_page_is_a_friendly_html_404(client: FlaskClient) -> None:
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert "<h1>" in page
-    assert "Not Found" in page
+    assert "<h1" in page
+    assert "Page not found" in page
     assert "Traceback" not in page
     assert '"code"' not in page
 
@@ -202,5 +202,5 @@ def test_wrong_method_on_a_page_is_a_friendly_html_405(client: FlaskClient) -> N
     response = client.delete("/login")
     assert response.status_code == 405
     assert response.mimetype == "text/html"
-    assert "<h1>" in response.get_data(as_text=True)
+    assert "<h1" in response.get_data(as_text=True)
     assert "GET" in response.headers["Allow"]

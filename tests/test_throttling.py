@@ -94,7 +94,7 @@ def test_the_login_page_and_the_api_share_the_account_counter(throttled_app):
         environ_base={"REMOTE_ADDR": "203.0.113.7"},
     )
     assert blocked_page.status_code == 429
-    assert "Too many requests" in blocked_page.get_data(as_text=True)
+    assert "too many attempts" in blocked_page.get_data(as_text=True)
 
 
 def test_throttling_is_audited(throttled_app):
