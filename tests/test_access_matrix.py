@@ -82,8 +82,10 @@ from referral_app.models import (
     OrganisationKind,
     Role,
     Share,
+    User,
     utcnow,
 )
+from referral_app.services import saved_searches
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, Factory, OrgInfo, UserInfo, bearer, token_for
 from tests.referral_helpers import referral_body
@@ -310,6 +312,13 @@ def about_notifications(*, body: Builder | None = None) -> Route:
     return Route(NOTIFICATION_RELATIONS, expected, LOGIN, body)
 
 
+def about_saved_searches() -> Route:
+    """A stored search (its URL): its owner sees the results; anyone else's
+    does not exist for them (404). Only case roles search. The relations are
+    those of notifications: the caller's own, or someone else's."""
+    return about_notifications()
+
+
 # Bodies and forms a holder would send.
 
 
@@ -532,6 +541,9 @@ MATRIX: dict[tuple[str, str], Route] = {
     # Searches by name are POSTed (names stay out of URLs).
     ("POST", "/api/v1/referrals/search"): by_role(CASE_ROLES, body=search),
     ("POST", "/referrals"): by_role(CASE_ROLES, body=search),
+    ("GET", "/referrals/search"): by_role(CASE_ROLES),
+    ("POST", "/referrals/search"): by_role(CASE_ROLES, body=search),
+    ("GET", "/referrals/search/<uuid:search_id>"): about_saved_searches(),
     ("GET", "/referrals/new"): by_role(CASE_ROLES),
     ("POST", "/referrals/new"): by_role(CASE_ROLES, body=new_referral_form),
     # -- reports: the caller's agency's referrals (managers) -----------------
@@ -608,6 +620,9 @@ MATRIX: dict[tuple[str, str], Route] = {
         CASE_ROLES, each(CASE_ROLES, (REFERRING,)), body=referral_update
     ),
     ("POST", PAGE + "/submit"): record(CASE_ROLES, each(CASE_ROLES, (REFERRING,))),
+    ("GET", PAGE + "/confirm/<action>"): record(CASE_ROLES, ACCEPT),
+    ("GET", PAGE + "/shares/<uuid:share_id>/revoke"): record((MANAGER,), SHARING),
+    ("GET", PAGE + "/print"): READ,
     ("POST", PAGE + "/transitions"): record(CASE_ROLES, ACCEPT, body=accept),
     ("POST", PAGE + "/shares"): record((MANAGER,), SHARING, body=share_form),
     ("POST", PAGE + "/shares/<uuid:share_id>/revoke"): record((MANAGER,), SHARING),
@@ -818,6 +833,13 @@ class World:
                 self._notifications[recipient] = str(notice.id)
         return self._notifications[recipient]
 
+    def saved_search(self, owner: UserInfo) -> str:
+        """A live stored search of `owner`'s."""
+        with self.app.app_context():
+            stored = saved_searches.store(db.session.get(User, owner.id), {"q": "Jayden"})
+            db.session.commit()
+            return str(stored.id)
+
     def placeholder(self, name: str, role: str, relation: str) -> str:
         """The value for `<converter:name>` in a rule, for a caller with `role`
         and `relation`."""
@@ -826,6 +848,8 @@ class World:
             return self.scenario.draft_id if draft else self.scenario.referral_id
         if name == "child_id":
             return self.scenario.draft_child_id if draft else self.scenario.child_id
+        if name == "action":
+            return "accept"
         if name == "share_id":
             shares = self.scenario.revocable_share_ids
             return shares.get(relation, shares[REFERRING])
@@ -841,6 +865,12 @@ class World:
             else:
                 recipient = self.user(REFERRER, "home", purpose=NOTIFIED)
             return self.notification(recipient)
+        if name == "search_id":
+            if relation == OWN_NOTIFICATION and role != ANONYMOUS:
+                owner = self.user(role, ORG_OF_RELATION[relation])
+            else:
+                owner = self.user(REFERRER, "elsewhere", purpose=NOTIFIED)
+            return self.saved_search(owner)
         if name == "filename":
             return "swagger-ui.css"
         raise AssertionError(f"no value for <{name}>: teach World.placeholder about it")

@@ -57,6 +57,7 @@ ACTIONS: dict[str, str] = {
     "child.read": "Child record read",
     "child.rectify": "Child record corrected",
     "child.unmerge": "Child records separated again",
+    "demo.referrals_loaded": "Demo data loaded",
     "organisation.create": "Organisation added",
     "referral.access_log_read": "Referral access log read",
     "referral.child_changed": "Referral moved to another child record",

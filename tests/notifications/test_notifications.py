@@ -183,7 +183,7 @@ def test_notifications_page_shows_and_opens_them(app, client, world):
     browser = sign_in(app, world.yjs_manager.user)
     page = browser.get("/notifications").get_data(as_text=True)
     assert referral["reference"] in page
-    assert 'class="badge"' in browser.get("/").get_data(as_text=True)
+    assert 'class="app-count"' in browser.get("/").get_data(as_text=True)
     with app.app_context():
         notification_id = db.session.scalar(
             select(Notification.id).where(Notification.recipient_id == world.yjs_manager.user.id)
@@ -193,4 +193,4 @@ def test_notifications_page_shows_and_opens_them(app, client, world):
         data={"csrf_token": csrf_token(browser, "/notifications"), "referral_id": referral["id"]},
     )
     assert opened.location == f"/referrals/{referral['id']}"
-    assert 'class="badge"' not in browser.get("/").get_data(as_text=True)
+    assert 'class="app-count"' not in browser.get("/").get_data(as_text=True)

@@ -96,5 +96,5 @@ def test_the_page_says_more_than_and_offers_the_next_page(app, factory, monkeypa
     officer = factory.user(Role.REFERRER, organisation=world.police)
     page = sign_in(app, officer).get("/referrals").get_data(as_text=True)
     assert "More than 3 referrals" in page
-    assert "Page 1</span>" in page
-    assert 'page=2">Next</a>' in page
+    assert 'aria-label="Page 1" aria-current="page"' in page
+    assert 'href="/referrals?page=2" rel="next"' in page
