@@ -63,7 +63,6 @@ def same_site_links(page: Page, base_url: str) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(reason="pages still being moved to the design system (issue 12)", strict=False)
 @pytest.mark.parametrize("demo_user", DEMO_USERS, ids=lambda user: user.email.split("@")[0])
 def test_every_page_a_demo_user_reaches_is_good_at_both_widths(demo_page, base_url, demo_user):
     page = demo_page

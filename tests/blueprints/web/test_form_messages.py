@@ -199,7 +199,6 @@ def people(app, factory, client):
     }
 
 
-@pytest.mark.xfail(reason="pages still being moved to the design system (issue 12)", strict=False)
 @pytest.mark.parametrize(
     "who",
     ["officer", "manager", "caseworker", "charity manager", "org admin", "auditor", "system admin"],
