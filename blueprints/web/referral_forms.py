@@ -110,7 +110,7 @@ def _typed_child(form: Mapping[str, str]) -> tuple[dict[str, Any], FormErrors]:
     if day and month and year:
         try:
             born = date(int(year), int(month), int(day))
-        except ValueError:
+        except (ValueError, OverflowError):  # 31 2 2011; a day of twenty digits
             errors[DOB] = [DOB_NOT_REAL]
         else:
             if len(year) != 4:

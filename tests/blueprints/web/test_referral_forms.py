@@ -216,6 +216,7 @@ def test_bad_answers_are_all_reported_together_in_plain_words(people):
         ("31", "2", "2011", "Date of birth must be a real date", ["day", "month", "year"]),
         ("1x", "3", "2011", "Date of birth must be a real date", ["day", "month", "year"]),
         ("14", "3", "11", "Year must include 4 numbers", ["year"]),
+        ("9" * 20, "3", "2011", "Date of birth must be a real date", ["day", "month", "year"]),
         ("tomorrow", None, None, "Date of birth must be in the past", ["day", "month", "year"]),
         ("30 years ago", None, None, "The child must be under 25", ["day", "month", "year"]),
     ],
