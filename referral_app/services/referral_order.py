@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from referral_app.extensions import db
 from referral_app.models import (
     Child,
     Note,
-    NoteVisibility,
     Organisation,
     Referral,
     ReferralStatus,
@@ -27,6 +26,7 @@ from referral_app.models import (
 )
 from referral_app.models.types import UTCDateTime
 from referral_app.services.errors import Invalid
+from referral_app.services.scoping import note_is_visible
 
 
 def last_activity(actor: User) -> ColumnElement[datetime]:
@@ -36,13 +36,7 @@ def last_activity(actor: User) -> ColumnElement[datetime]:
     own; another agency's internal note does not show, not even by its time)."""
     notes = (
         select(func.max(Note.created_at))
-        .where(
-            Note.referral_id == Referral.id,
-            or_(
-                Note.visibility == NoteVisibility.SHARED,
-                Note.organisation_id == actor.organisation_id,
-            ),
-        )
+        .where(Note.referral_id == Referral.id, note_is_visible(actor.organisation_id))
         .scalar_subquery()
     )
     changes = (

@@ -131,15 +131,16 @@ def relations(actor: User, referral: Referral, now: datetime | None = None) -> s
     return found
 
 
+def note_is_visible(organisation_id: uuid.UUID) -> ColumnElement[bool]:
+    """The one rule for which notes of a held referral an agency reads:
+    `shared` ones, and `internal` ones its own people wrote."""
+    return or_(Note.visibility == NoteVisibility.SHARED, Note.organisation_id == organisation_id)
+
+
 def visible_notes(actor: User, referral: Referral) -> Select[Note]:
-    """Notes of a held referral: `shared` ones, and `internal` ones written by
-    the actor's own organisation."""
+    """Notes of a held referral the actor's organisation may read."""
     return select(Note).where(
-        Note.referral_id == referral.id,
-        or_(
-            Note.visibility == NoteVisibility.SHARED,
-            Note.organisation_id == actor.organisation_id,
-        ),
+        Note.referral_id == referral.id, note_is_visible(actor.organisation_id)
     )
 
 
