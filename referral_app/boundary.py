@@ -56,14 +56,18 @@ def remember_actor() -> None:
 
 
 def commit_or_roll_back(response: Response) -> Response:
+    """Commit a request that succeeded (or asked to keep its changes), roll
+    back any other. Either way, its refusals are recorded, and so are its
+    disclosures: a read of case data stays in the trail even when the rest
+    of the request is undone (a refused form that showed the referral again)."""
     if response.status_code < 400 or g.get("keep_changes_on_error"):
+        audit.add_pending(db.session, audit.take_kept(rolled_back=False))
         db.session.commit()
     else:
         db.session.rollback()
-        denials = audit.take_denials()
-        if denials:
-            # The refused request changed nothing; its refusal is still recorded.
-            audit.add_pending(db.session, denials)
+        kept = audit.take_kept(rolled_back=True)
+        if kept:
+            audit.add_pending(db.session, kept)
             db.session.commit()
     if "request_id" in g:
         response.headers[REQUEST_ID_HEADER] = g.request_id

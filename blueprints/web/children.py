@@ -18,7 +18,6 @@ from blueprints.web import validate
 from blueprints.web.date_input import parts_of, read_date
 from blueprints.web.forms import Field, PageErrors, page_errors
 from blueprints.web.sent_once import sent_once
-from referral_app.boundary import keep_changes_on_error
 from referral_app.models import Child, User
 from referral_app.policy import Permission, has_permission, requires
 from referral_app.services import children, referrals
@@ -114,10 +113,6 @@ def _page(
 ) -> tuple[str, int]:
     actor: User = current_user
     child = referrals.read_child(actor, child_id)
-    if status >= 400:
-        # A form refused: nothing was changed, but the page shows the child's
-        # records again, and those reads stay in the audit trail.
-        keep_changes_on_error()
     held = children.held_referrals_about(actor, child)
     may_manage = has_permission(actor, Permission.CHILDREN_MANAGE) and children.may_change_record(
         actor, child

@@ -24,7 +24,6 @@ from blueprints.web.choices import CHOICES
 from blueprints.web.forms import Field, PageErrors, page_errors
 from blueprints.web.referral_detail import render_detail
 from blueprints.web.sent_once import sent_once
-from referral_app.boundary import keep_changes_on_error
 from referral_app.models import Referral, ReferralStatus, Share, User
 from referral_app.policy import Permission, requires
 from referral_app.services import casework, lifecycle, referrals
@@ -225,10 +224,6 @@ def render_confirm(
         possible = False
         errors = page_errors({"_schema": [_no_longer(confirmation.action, referral)]}, ())
         status = 409
-    if status >= 400:
-        # Nothing was changed (services refuse before they write), but the
-        # page shows the referral: its read stays in the audit trail.
-        keep_changes_on_error()
     return render_template(
         "referrals/confirm.html",
         referral=referral,
@@ -302,8 +297,6 @@ def render_revoke(
             {"_schema": [f"The share with {grant.organisation.name} is already revoked"]}, ()
         )
         status = 409
-    if status >= 400:
-        keep_changes_on_error()  # as render_confirm: the page's reads stay audited
     return render_template(
         "referrals/confirm_revoke.html",
         referral=referral,

@@ -20,7 +20,6 @@ from blueprints.web.choices import CHOICES
 from blueprints.web.date_input import PARTS, read_date
 from blueprints.web.forms import Field, PageErrors, page_errors
 from blueprints.web.sent_once import sent_once
-from referral_app.boundary import keep_changes_on_error
 from referral_app.models import Note, NoteKind, Referral, ReferralStatus, StatusChange, User, utcnow
 from referral_app.policy import Permission, has_permission, requires
 from referral_app.services import audit, casework, lifecycle, organisations, referrals
@@ -172,10 +171,6 @@ def render_detail(
     if filter_problem:
         shown_errors = page_errors(filter_problem, (KIND_FILTER,))
         status = 422
-    if status >= 400:
-        # A form refused (services refuse before they change anything): the
-        # page still shows the referral, and those reads stay in the audit trail.
-        keep_changes_on_error()
     notes = casework.list_notes(actor, referral)
     changes = casework.history(actor, referral)
     shares = casework.list_shares(actor, referral)

@@ -31,7 +31,6 @@ from blueprints.web.referral_questions import (
     shown_values,
 )
 from blueprints.web.sent_once import sent_once
-from referral_app.boundary import keep_changes_on_error
 from referral_app.models import Referral, ReferralStatus
 from referral_app.policy import Permission, requires
 from referral_app.services import lifecycle, referrals
@@ -84,12 +83,7 @@ def _edit_page(
     *,
     version: int | None = None,
     links_to_edit_page: bool = False,
-    nothing_written: bool = True,
 ) -> tuple[str, int]:
-    if status >= 400 and nothing_written:
-        # The page shows the referral again: its read stays in the audit
-        # trail though the answer is an error (nothing else was written).
-        keep_changes_on_error()
     errors = page_errors(raw_errors, EDIT_FORM)
     if links_to_edit_page:
         # Shown in answer to a submission from elsewhere: each message leads
@@ -177,9 +171,7 @@ def save_referral(referral_id: uuid.UUID) -> Response | tuple[str, int]:
         # Something changed under the page's checks (an agency closed since):
         # the save is rolled back, the form shown again with the reason.
         refused = refusal.errors or {"_schema": [refusal.message]}
-        return _edit_page(
-            referral, editable, refused, values, 422, version=version, nothing_written=False
-        )
+        return _edit_page(referral, editable, refused, values, 422, version=version)
     if submitting:
         flash(f"Referral {referral.reference} submitted.")
     elif referral.status is ReferralStatus.DRAFT:

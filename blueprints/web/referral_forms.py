@@ -34,7 +34,6 @@ from blueprints.web.referral_questions import (
     shown_values,
 )
 from blueprints.web.sent_once import sent_once
-from referral_app.boundary import keep_changes_on_error
 from referral_app.models import Organisation, ReferralStatus, User
 from referral_app.policy import Permission, has_permission, requires
 from referral_app.services import children, lifecycle, referrals
@@ -191,11 +190,6 @@ def _new_referral_form(
     matches: children.MatchResult | None = None,
     status: int = 422,
 ) -> tuple[str, int]:
-    if matches is not None and status >= 400:
-        # The page shows children's records: the search stays in the audit
-        # trail though the answer is an error. (Only ever before anything
-        # was written: the rest of the request is rolled back with nothing.)
-        keep_changes_on_error()
     errors = page_errors(raw_errors, NEW_FORM)
     form = request.form if request.method == "POST" else MultiDict()
     return render_template(

@@ -40,11 +40,35 @@ CHAIN_LOCK_KEY = 0x41554454
 PENDING = "audit_pending"
 
 
+# Reads of case data: each is a disclosure, recorded whatever becomes of the
+# rest of the request (a refused form re-shows the referral it was on; the
+# read happened, so its record stays when the change is rolled back).
+DISCLOSURES = frozenset(
+    {
+        "referral.read",
+        "referral.list",
+        "referral.search",
+        "referral.notes_read",
+        "referral.history_read",
+        "referral.shares_read",
+        "referral.access_log_read",
+        "referral.create_replayed",
+        "child.read",
+        "child.match",
+        "child.export",
+        "report.summary",
+        "report.csv_export",
+    }
+)
+
+
 @dataclass(frozen=True)
 class RequestContext:
     request_id: str
     client_ip: str | None
+    # Events that stay however the request ends: refusals and disclosures.
     denials: list[PendingEvent] = field(default_factory=list)
+    disclosures: list[PendingEvent] = field(default_factory=list)
 
 
 _request: ContextVar[RequestContext | None] = ContextVar("audit_request", default=None)
@@ -116,8 +140,15 @@ def _event(
 def record(action: str, actor: User | None, **details: Any) -> None:
     """Record an event in the current transaction. `details`: record_type,
     record_id, record_ids, fields (names only), recipient_organisation_id,
-    reason, outcome. Never pass values of personal data, passwords or tokens."""
-    db.session.info.setdefault(PENDING, []).append(_event(action, actor, **details))
+    reason, outcome. Never pass values of personal data, passwords or tokens.
+
+    A disclosure (DISCLOSURES) is also kept aside, so that it is recorded even
+    when the request's transaction rolls back (see the request boundary)."""
+    pending = _event(action, actor, **details)
+    db.session.info.setdefault(PENDING, []).append(pending)
+    context = _request.get()
+    if context is not None and action in DISCLOSURES:
+        context.disclosures.append(pending)
 
 
 def record_denial(action: str, actor: User | None, **details: Any) -> None:
@@ -134,6 +165,20 @@ def take_denials() -> list[PendingEvent]:
     denials = list(context.denials)
     context.denials.clear()
     return denials
+
+
+def take_kept(*, rolled_back: bool) -> list[PendingEvent]:
+    """What must be recorded however the request ended: its refusals, and,
+    when its transaction was rolled back (taking the pending events with
+    it), its disclosures. Empties both lists."""
+    context = _request.get()
+    if context is None:
+        return []
+    kept = take_denials()
+    if rolled_back:
+        kept = [*context.disclosures, *kept]
+    context.disclosures.clear()
+    return kept
 
 
 def add_pending(session: Session | scoped_session[Any], events: list[PendingEvent]) -> None:
