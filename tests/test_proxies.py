@@ -97,10 +97,10 @@ def test_only_the_configured_hops_are_trusted(behind_one_proxy, caplog):
     with caplog.at_level(logging.INFO, logger="referral_app.requests"):
         answer = attempt(behind_one_proxy, user.email, user.password, "1.2.3.4, 203.0.113.50")
     assert answer.status_code == 201
-    line = json.loads(
-        next(r.getMessage() for r in caplog.records if r.name == "referral_app.requests")
-    )
-    assert line["client_ip"] == "203.0.113.50"
+    lines = [
+        json.loads(r.getMessage()) for r in caplog.records if r.name == "referral_app.requests"
+    ]
+    assert lines[-1]["client_ip"] == "203.0.113.50"
 
 
 def test_proxy_hops_must_be_a_whole_number():
@@ -127,7 +127,7 @@ def test_a_client_cannot_choose_its_audit_request_id(app, client, factory, caplo
         )
         assert event.request_id == ours
         assert db.session.query(AuditEvent).filter_by(request_id=chosen).count() == 0
-    line = json.loads(
-        next(r.getMessage() for r in caplog.records if r.name == "referral_app.requests")
-    )
-    assert (line["request_id"], line["client_request_id"]) == (ours, chosen)
+    lines = [
+        json.loads(r.getMessage()) for r in caplog.records if r.name == "referral_app.requests"
+    ]
+    assert (lines[-1]["request_id"], lines[-1]["client_request_id"]) == (ours, chosen)
