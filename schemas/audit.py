@@ -80,9 +80,20 @@ class AuditPageQuerySchema(InputSchema):
 
 
 class VerificationSchema(OutputSchema):
-    ok = ma.fields.Boolean()
+    ok = ma.fields.Boolean(
+        metadata={"description": "The chain is whole and reaches the last signed checkpoint."}
+    )
     checked = ma.fields.Integer()
     first_bad_seq = ma.fields.Integer(allow_none=True)
+    checkpoint_seq = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "The seq the newest trusted signed checkpoint vouches for."},
+    )
+    checkpoint_at = ma.fields.AwareDateTime(allow_none=True)
+    problem = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "What is wrong, e.g. the events missing after a checkpoint."},
+    )
 
 
 class AccessLogEntrySchema(OutputSchema):

@@ -235,6 +235,11 @@ class Verification:
     ok: bool
     checked: int
     first_bad_seq: int | None
+    # Against the signed checkpoints (services/checkpoints.py), when checked:
+    # the newest one trusted, and what is wrong (events cut off the end).
+    checkpoint_seq: int | None = None
+    checkpoint_at: datetime | None = None
+    problem: str | None = None
 
 
 def verify(session: Session | scoped_session[Any]) -> Verification:
@@ -371,13 +376,28 @@ def access_log(actor: User, referral_id: uuid.UUID) -> list[AccessLogEntry]:
 
 
 def verify_for(actor: User | None) -> Verification:
-    """Verify the chain and record that it was checked."""
-    result = verify(db.session)
+    """Verify the chain, and that it still reaches the newest signed
+    checkpoint (a cut tail); record that it was checked."""
+    from referral_app.services import checkpoints
+
+    chain = verify(db.session)
+    reach = checkpoints.check_chain(db.session)
+    problem = (
+        f"chain broken at seq {chain.first_bad_seq}" if not chain.ok else None
+    ) or reach.problem
+    result = Verification(
+        ok=chain.ok and reach.ok,
+        checked=chain.checked,
+        first_bad_seq=chain.first_bad_seq,
+        checkpoint_seq=reach.trusted.seq if reach.trusted else None,
+        checkpoint_at=reach.trusted.at if reach.trusted else None,
+        problem=problem,
+    )
     record(
         "audit.verify",
         actor,
         record_type="audit_event",
         outcome="success" if result.ok else "failure",
-        reason=None if result.ok else f"chain broken at seq {result.first_bad_seq}",
+        reason=problem,
     )
     return result

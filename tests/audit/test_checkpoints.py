@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select, text
 
 from referral_app.extensions import db
-from referral_app.models import AuditEvent
+from referral_app.models import AuditEvent, Role
 from referral_app.services import audit, checkpoints
 from tests.audit.test_audit_trail import drop_append_only_triggers
 from tests.referral_helpers import make_world
@@ -165,6 +166,7 @@ def test_cli_verify_fails_on_a_cut_tail_and_names_the_checkpoint_it_trusts(app, 
     assert result.exit_code == 1
     assert f"last trusted checkpoint: seq {checkpointed}, signed" in result.output
     assert f"events {checkpointed - 2} to {checkpointed} are missing" in result.output
+    assert "first bad seq" not in result.output
 
 
 def test_cli_checkpoint_writes_one_and_verify_passes(app, client, factory, store):
@@ -176,3 +178,32 @@ def test_cli_checkpoint_writes_one_and_verify_passes(app, client, factory, store
     verified = runner.invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
     assert "last trusted checkpoint: seq" in verified.output
+
+
+def test_the_api_and_the_page_say_the_trail_was_cut_short(app, client, factory, store):
+    from tests.blueprints.web.test_referral_pages import sign_in as page_sign_in
+    from tests.factories import bearer, token_for
+
+    make_world(client, factory)
+    auditor = factory.user(Role.AUDITOR)
+    headers = bearer(token_for(client, auditor))
+    browser = page_sign_in(app, auditor)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/audit").get_data(True))
+    with app.app_context():
+        checkpointed = checkpoints.write_checkpoint(db.session).seq
+    cut_tail(app, checkpointed - 2)
+    answer = client.get("/api/v1/audit-events/verify", headers=headers)
+    assert answer.status_code == 200
+    assert answer.json["ok"] is False
+    assert answer.json["first_bad_seq"] is None  # the chain itself is whole
+    assert answer.json["checkpoint_seq"] == checkpointed
+    assert f"events {checkpointed - 1} to {checkpointed} are missing" in answer.json["problem"]
+    with app.app_context():  # the API's own verify event, cut again (triggers already off)
+        db.session.execute(
+            text("DELETE FROM audit_event WHERE seq > :seq"), {"seq": checkpointed - 2}
+        )
+        db.session.commit()
+    page = browser.post("/audit/verify", data={"csrf_token": token.group(1)})
+    shown = page.get_data(as_text=True)
+    assert "The audit trail has been cut short" in shown
+    assert f"events {checkpointed - 1} to {checkpointed} are missing" in shown
