@@ -50,7 +50,7 @@ def test_the_one_inline_script_is_allowed_by_its_hash_and_nothing_else(client):
     inline = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
     assert len(inline) == 1
     digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
-    assert GOVUK_TEMPLATE_SCRIPT_HASH == f"'sha256-{digest}'"
+    assert f"'sha256-{digest}'" == GOVUK_TEMPLATE_SCRIPT_HASH
     assert f"script-src 'self' {GOVUK_TEMPLATE_SCRIPT_HASH}" in CONTENT_SECURITY_POLICY
     assert "unsafe-inline" not in CONTENT_SECURITY_POLICY
     assert '<script type="module" src="/static/init.js"></script>' in html
