@@ -94,10 +94,14 @@ def notices_and_outbox() -> None:
 
 @huey.periodic_task(crontab(minute="7"), retries=RETRIES, retry_delay=RETRY_DELAY)
 def forget_page_state() -> None:
-    """Drop sent-form records past their day."""
-    from referral_app.services import form_submissions
+    """Drop what is kept only for a while: sent-form records past their day,
+    expired saved searches (they hold names), Idempotency-Key records past
+    their 24 hours."""
+    from referral_app.services import form_submissions, referrals, saved_searches
 
     in_app(form_submissions.forget_old)
+    in_app(saved_searches.forget_expired)
+    in_app(referrals.forget_expired_idempotency)
 
 
 @huey.periodic_task(crontab(minute="30", hour="2"), retries=RETRIES, retry_delay=RETRY_DELAY)

@@ -86,13 +86,15 @@ class Referrals(MethodView):
         fingerprint = referrals.fingerprint(request.get_json())
         earlier = referrals.find_idempotent_response(current_user, key, fingerprint)
         if earlier is not None:
-            response = jsonify(earlier.response_body)
+            # The referral as it is now (read, scoped and audited like any
+            # read): never a stored copy, which could outlive an erasure.
+            made = referrals.read_referral(current_user, uuid.UUID(earlier.response_body["id"]))
+            response = jsonify(ReferralDetailSchema().dump(made))
             response.status_code = earlier.status_code
             response.headers["Idempotent-Replayed"] = "true"
             return response
         referral = referrals.create_referral(current_user, **data)
-        body = ReferralDetailSchema().dump(referral)
-        referrals.remember_response(current_user, key, fingerprint, 201, body)
+        referrals.remember_response(current_user, key, fingerprint, 201, {"id": str(referral.id)})
         return referral
 
 

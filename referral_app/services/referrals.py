@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from referral_app.extensions import db
@@ -237,16 +238,26 @@ def fingerprint(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# How long an Idempotency-Key is remembered (as Stripe's are): enough for a
+# client to retry through an outage, short enough to keep little.
+IDEMPOTENCY_KEEP_FOR = timedelta(hours=24)
+
+
 def find_idempotent_response(
     actor: User, key: str, request_fingerprint: str
 ) -> IdempotencyRecord | None:
-    """The stored first answer for this key, or None if the key is new.
+    """The record of the first request with this key (its status and the id
+    of what it made), or None if the key is new or its record has expired.
     Refuses the same key with a different body (Invalid)."""
     record = db.session.scalar(
         select(IdempotencyRecord).where(
             IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == key
         )
     )
+    if record is not None and record.created_at < utcnow() - IDEMPOTENCY_KEEP_FOR:
+        db.session.delete(record)
+        db.session.flush()
+        return None
     if record is not None and record.request_fingerprint != request_fingerprint:
         raise Invalid(
             "This Idempotency-Key was used with a different request.",
@@ -262,12 +273,25 @@ def find_idempotent_response(
     return record
 
 
+def forget_expired_idempotency(now: datetime | None = None) -> int:
+    """Delete the records of keys older than IDEMPOTENCY_KEEP_FOR (the job
+    runner does this hourly)."""
+    cutoff = (now or utcnow()) - IDEMPOTENCY_KEEP_FOR
+    result = db.session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def remember_response(
     actor: User, key: str, request_fingerprint: str, status_code: int, body: Any
 ) -> None:
-    """Store the first answer to a keyed request, in the request's transaction.
-    A concurrent request with the same key that got here first wins; this one
-    is refused (Conflict) and its changes roll back."""
+    """Remember the first answer to a keyed request, in the request's
+    transaction: its status and `body`, which holds only the id of what it
+    made (a replay reads the record as it is now, so no copy of personal
+    data is kept here for retention to miss). A concurrent request with the
+    same key that got here first wins; this one is refused (Conflict) and
+    its changes roll back."""
     try:
         with db.session.begin_nested():
             db.session.add(
