@@ -505,14 +505,26 @@ CSV_COLUMNS = (
 )
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP,
-# "CSV injection"); tab and carriage return are stripped by some before they look.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# "CSV injection"): the ASCII ones, their fullwidth forms (which some
+# spreadsheets fold to ASCII, especially with East Asian input settings) and
+# the minus sign; tab, carriage return and line feed are stripped by some
+# before they look, and so are leading spaces.
+FORMULA_TRIGGERS = (
+    "=", "+", "-", "@", "|", "%",
+    "\uff1d", "\uff0b", "\uff0d", "\uff20", "\uff5c", "\uff05", "\u2212",
+    "\t", "\r", "\n",
+)  # fmt: skip
 
 
 def neutralise(cell: str) -> str:
-    """A cell a spreadsheet shows as text: one that could start a formula
-    gets a leading single quote."""
-    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
+    """A cell a spreadsheet shows as text: one that could start a formula,
+    even after leading white space, gets a leading single quote."""
+    return (
+        "'" + cell
+        if cell.lstrip(" \t\r\n\u3000").startswith(FORMULA_TRIGGERS)
+        or (cell[:1] in ("\t", "\r", "\n"))
+        else cell
+    )
 
 
 @dataclass(frozen=True)

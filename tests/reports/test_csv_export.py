@@ -123,7 +123,19 @@ def test_a_formula_in_an_agency_name_comes_out_neutralised(app, client, world):
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\t=1+1", "'\t=1+1"),
         ("\r=1+1", "'\r=1+1"),
+        # Fullwidth forms and the minus sign, which some spreadsheets fold to
+        # ASCII, and formulas behind leading white space.
+        ('\uff1dHYPERLINK("http://evil.example")', '\'\uff1dHYPERLINK("http://evil.example")'),
+        ("\uff0b1+1", "'\uff0b1+1"),
+        ("\uff0d1+1", "'\uff0d1+1"),
+        ("\uff20SUM(A1)", "'\uff20SUM(A1)"),
+        ("\u22121+1", "'\u22121+1"),
+        ("  =1+1", "'  =1+1"),
+        ("\u3000=1+1", "'\u3000=1+1"),
+        ("\n=1+1", "'\n=1+1"),
+        ("|cmd", "'|cmd"),
         ("Safer Futures = good", "Safer Futures = good"),
+        ("12 Market Street", "12 Market Street"),
     ],
 )
 def test_every_formula_trigger_is_neutralised(name, written):
