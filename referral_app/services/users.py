@@ -124,6 +124,22 @@ def _active_organisation(organisation_id: uuid.UUID) -> Organisation:
     return organisation
 
 
+PERSONAL_PASSWORD = "Your password must not be your email address or your name."  # noqa: S105
+
+
+def _letters(text: str) -> str:
+    return "".join(character for character in text.casefold() if character.isalnum())
+
+
+def refuse_personal_password(password: str, *, email: str, full_name: str, field: str) -> None:
+    """A password that is the person's email address, the part before the @,
+    or their name (ignoring case, spaces and punctuation) is the first thing
+    an attacker tries: Invalid, naming `field`."""
+    guessable = {_letters(email), _letters(email.split("@")[0]), _letters(full_name)}
+    if _letters(password) in guessable - {""}:
+        raise Invalid(PERSONAL_PASSWORD, {field: [PERSONAL_PASSWORD]})
+
+
 def create_user(
     actor: User | None,
     *,
@@ -142,6 +158,7 @@ def create_user(
     the field at fault), and a user with no role (Invalid)."""
     roles = set(roles)
     _require_a_role(roles)
+    refuse_personal_password(password, email=email, full_name=full_name, field="password")
     organisation = _active_organisation(organisation_id)
     if actor is not None:
         _check_admin(actor, organisation, roles, field="organisation_id")
@@ -260,6 +277,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
             "Your current password is not right.",
             {"current_password": ["Enter your current password."]},
         )
+    refuse_personal_password(
+        new_password, email=user.email, full_name=user.full_name, field="new_password"
+    )
     user.password_hash = credentials.hash_password(new_password)
     end_sessions(user)
     db.session.flush()
