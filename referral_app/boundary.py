@@ -43,6 +43,47 @@ def begin_request() -> None:
     g.started = time.perf_counter()
 
 
+# No request body of ours nests deeper than a few levels; a JSON parser given
+# thousands of levels recurses until Python gives up (a 500). Refused first.
+MAX_JSON_DEPTH = 64
+
+
+def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether arrays and objects in `body` nest deeper than `limit` (brackets
+    inside strings do not count). Cheap for ordinary bodies: only one with
+    more than `limit` opening brackets in all is scanned."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
+def refuse_deep_json() -> Response | None:
+    if request.is_json and json_depth_exceeds(request.get_data(cache=True)):
+        from referral_app.errors import error_response
+
+        return error_response(
+            400, f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep."
+        )
+    return None
+
+
 def keep_changes_on_error() -> None:
     """Ask the boundary to commit even though the answer is an error (a failed
     sign-in still counts against the account and is audited)."""
@@ -116,5 +157,6 @@ def end_request(_error: BaseException | None) -> None:
 def init_app(app: Flask) -> None:
     # Registered before the guard, so even refused requests have an id.
     app.before_request(begin_request)
+    app.before_request(refuse_deep_json)
     app.after_request(commit_or_roll_back)
     app.teardown_request(end_request)

@@ -14,11 +14,19 @@ PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128
 
 
-def _has_nul(value: Any) -> bool:
+def _unstorable(value: Any) -> bool:
+    """Text no database stores: a NUL character (PostgreSQL refuses it) or a
+    lone surrogate (JSON can carry "\\ud800"; UTF-8 cannot)."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
     if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
+        return any(_unstorable(item) for item in value)
     return False
 
 
@@ -27,8 +35,8 @@ class InputSchema(ma.Schema):
     stated here so no subclass loosens it by accident); leading and trailing
     whitespace is stripped from every string before validation.
 
-    Before that, text with a NUL character is refused (no database stores it:
-    PostgreSQL refuses it, with a 500 the client never deserved), and so is a
+    Before that, text with a NUL character or a lone surrogate is refused (no
+    database stores it: a 500 the client never deserved), and so is a
     string longer than its field's maximum as sent, before stripping: the
     document states the maximum of what the client sends."""
 
@@ -40,9 +48,9 @@ class InputSchema(ma.Schema):
         if not isinstance(data, Mapping):
             return data
         refused = {
-            key: ["Text must not contain NUL characters."]
+            key: ["Text must not contain NUL characters or lone surrogates."]
             for key, value in data.items()
-            if _has_nul(value)
+            if _unstorable(value)
         }
         for key, value in data.items():
             limit = self._max_length(key)
