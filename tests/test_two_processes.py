@@ -414,7 +414,7 @@ def test_a_browser_session_from_one_server_works_on_the_other_until_signed_out(s
 
     account = call(b, "GET", "/account", cookies=session_cookies)
     assert account.status == 200, (account.status, account.headers.get("Location"))
-    assert user.email in account.text
+    assert user.email in account.text.replace("<wbr>", "")  # break points for phones
 
     # Sign out on B (with B's form), then the copied cookie is refused on A.
     token, after_form = csrf_form(b, "/account", session_cookies)
