@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from referral_app.extensions import db
 from referral_app.models import (
@@ -24,6 +25,7 @@ from referral_app.models import (
 )
 from referral_app.services import paging
 from referral_app.services.errors import NotFound
+from referral_app.services.scoping import holds
 
 K = NotificationKind
 
@@ -124,10 +126,21 @@ def notify_overdue() -> int:
     return len(overdue)
 
 
+def _shown_to(actor: User) -> Select[Any]:
+    """The actor's notifications about referrals their agency still holds:
+    sight of a referral ends with the holding (a share revoked or expired),
+    and so does sight of what was said about it."""
+    return (
+        select(Notification)
+        .join(Referral, Notification.referral_id == Referral.id)
+        .where(Notification.recipient_id == actor.id, holds(actor.organisation_id))
+    )
+
+
 def list_notifications(
     actor: User, *, unread_only: bool, page: int, page_size: int
 ) -> tuple[list[Notification], int]:
-    query = select(Notification).where(Notification.recipient_id == actor.id)
+    query = _shown_to(actor)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -140,14 +153,8 @@ def list_notifications(
 
 
 def unread_count(actor: User) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.recipient_id == actor.id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
-    )
+    unread = _shown_to(actor).where(Notification.read_at.is_(None))
+    return db.session.scalar(select(func.count()).select_from(unread.subquery())) or 0
 
 
 def mark_read_about(actor: User, referral: Referral) -> int:
