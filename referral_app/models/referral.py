@@ -196,6 +196,10 @@ class Referral(Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Retention skips a referral on legal hold (and its child's details).
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Why it was put on (or taken off) legal hold: free text that may name
+    # people, so it lives here (where retention reaches it), never in the
+    # append-only audit trail, which records only that a reason was given.
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)
     # When the receiving managers were told the triage deadline passed.
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic locking: every UPDATE says "WHERE version = <the version I

@@ -109,7 +109,13 @@ def apply(*, dry_run: bool) -> RetentionReport:
     db.session.execute(
         update(Referral)
         .where(Referral.id.in_(referral_ids))
-        .values(reason=REMOVED, consent_notes=None, decline_reason=None, outcome_summary=REMOVED)
+        .values(
+            reason=REMOVED,
+            consent_notes=None,
+            decline_reason=None,
+            outcome_summary=REMOVED,
+            legal_hold_reason=None,
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.execute(
@@ -167,12 +173,14 @@ def set_legal_hold(actor: User, referral: Referral, *, on: bool, reason: str) ->
     if referral.legal_hold == on:
         return
     referral.legal_hold = on
+    referral.legal_hold_reason = reason
     db.session.flush()
+    # The reason is free text that may name people: kept on the referral,
+    # where retention can reach it; the trail records that one was given.
     audit.record(
         "referral.legal_hold_set" if on else "referral.legal_hold_lifted",
         actor,
         record_type="referral",
         record_id=referral.id,
-        fields=["legal_hold"],
-        reason=reason,
+        fields=["legal_hold", "legal_hold_reason"],
     )

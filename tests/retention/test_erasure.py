@@ -74,3 +74,33 @@ def test_the_hourly_job_clears_expired_searches_and_keys(app, client, factory):
         db.session.commit()
         jobs.forget_page_state.call_local()
         assert db.session.scalars(select(SavedSearch)).all() == []
+
+
+def test_a_legal_hold_reason_stays_out_of_the_audit_trail(app, client, factory):
+    """A free-text reason may name people: the append-only trail records
+    that one was given; the text is kept on the referral, where retention
+    and rectification reach it."""
+    from referral_app.models import AuditEvent, Referral
+
+    world = make_world(client, factory)
+    referral = client.post(
+        "/api/v1/referrals", json=referral_body(world.yjs), headers=world.officer.headers
+    ).json
+    advance(client, world, referral["id"], "closed")
+    said = "Proceedings against Jayden's stepfather, Mark Ellis"
+    held = client.post(
+        f"/api/v1/referrals/{referral['id']}/legal-hold",
+        json={"legal_hold": True, "reason": said},
+        headers=world.yjs_manager.headers,
+    )
+    assert held.status_code in (200, 204), held.json
+    with app.app_context():
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "referral.legal_hold_set")
+        ).one()
+        assert "Ellis" not in str(event.canonical())
+        assert event.fields == ["legal_hold", "legal_hold_reason"]
+        assert (
+            db.session.get(Referral, __import__("uuid").UUID(referral["id"])).legal_hold_reason
+            == said
+        )
