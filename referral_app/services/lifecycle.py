@@ -252,6 +252,10 @@ def transition(
             "status",
             *(name for name, value in (("outcome", outcome), ("assignee", assignee_id)) if value),
         ],
+        # Submitting is when the receiving agency is given the referral.
+        recipient_organisation_id=(
+            referral.receiving_organisation_id if action is Action.SUBMIT else None
+        ),
     )
     return change
 

@@ -160,7 +160,8 @@ def create_referral(
         record_type="referral",
         record_id=referral.id,
         fields=["child", "receiving_organisation_id", *fields],
-        recipient_organisation_id=receiving.id,
+        # A draft is the referring agency's alone: nothing is disclosed to
+        # the receiving agency (nor shown to its auditor) until submission.
     )
     return referral
 
