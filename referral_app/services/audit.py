@@ -357,17 +357,20 @@ def access_log(actor: User, referral_id: uuid.UUID) -> list[AccessLogEntry]:
     """Who read or changed a referral, when, from which agency (newest first,
     at most 1,000 entries): for managers and auditors of an agency that holds
     it (NotFound otherwise)."""
-    from referral_app.services.scoping import get_held_referral
+    from referral_app.services.scoping import Relation, get_held_referral, relations
 
     referral = get_held_referral(actor, referral_id)
-    rows = db.session.execute(
+    query = (
         select(AuditEvent, User, Organisation)
         .outerjoin(User, User.id == AuditEvent.actor_user_id)
         .outerjoin(Organisation, Organisation.id == AuditEvent.actor_organisation_id)
         .where(AuditEvent.record_type == "referral", AuditEvent.record_id == str(referral.id))
-        .order_by(AuditEvent.seq.desc())
-        .limit(1000)
-    ).all()
+    )
+    if not relations(actor, referral) & {Relation.REFERRING, Relation.RECEIVING}:
+        # An agency that holds it through a share sees its own people's
+        # reads and changes: not who else holds it, nor their staff.
+        query = query.where(AuditEvent.actor_organisation_id == actor.organisation_id)
+    rows = db.session.execute(query.order_by(AuditEvent.seq.desc()).limit(1000)).all()
     record("referral.access_log_read", actor, record_type="referral", record_id=referral.id)
     return [
         AccessLogEntry(event.seq, event.occurred_at, event.action, event.outcome, user, org)

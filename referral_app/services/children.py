@@ -49,7 +49,13 @@ from referral_app.models import (
 )
 from referral_app.services import audit, casework
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
-from referral_app.services.scoping import child_is_visible, get_visible_child, held_referrals
+from referral_app.services.scoping import (
+    Relation,
+    child_is_visible,
+    get_visible_child,
+    held_referrals,
+    relations,
+)
 
 # --- finding the same child --------------------------------------------------
 
@@ -771,13 +777,21 @@ class SubjectAccessExport:
 
 
 def _access_entries(
-    actor: User, child_ids: Iterable[uuid.UUID], referral_ids: Iterable[uuid.UUID]
+    actor: User,
+    child_ids: Iterable[uuid.UUID],
+    referral_ids: Iterable[uuid.UUID],
+    shared_only_ids: Iterable[uuid.UUID] = (),
 ) -> tuple[list[AccessEntry], bool]:
     """Who read or changed these referrals (every agency, as in a referral's
-    access log) and this child's record (the actor's own agency only: another
+    access log; for those held only through a share, the actor's own agency,
+    as there) and this child's record (the actor's own agency only: another
     agency's reads would say it holds something about the child)."""
-    about_referrals = (AuditEvent.record_type == "referral") & AuditEvent.record_id.in_(
-        [str(referral_id) for referral_id in referral_ids]
+    shared_only = {str(referral_id) for referral_id in shared_only_ids}
+    fully_held = [str(referral_id) for referral_id in referral_ids]
+    about_referrals = (AuditEvent.record_type == "referral") & or_(
+        AuditEvent.record_id.in_([rid for rid in fully_held if rid not in shared_only]),
+        AuditEvent.record_id.in_(sorted(shared_only))
+        & (AuditEvent.actor_organisation_id == actor.organisation_id),
     )
     about_child = (
         (AuditEvent.record_type == "child")
@@ -836,11 +850,20 @@ def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
         )
         for referral in referrals
     ]
-    merges = merges_into(child)
+    held_ids = {str(referral.id) for referral in referrals}
+    # Merges that moved a referral this agency holds: another agency's merge
+    # of records this agency never held is theirs to know.
+    merges = [record for record in merges_into(child) if held_ids & set(record.moved_referral_ids)]
+    shared_only = [
+        referral.id
+        for referral in referrals
+        if not relations(actor, referral) & {Relation.REFERRING, Relation.RECEIVING}
+    ]
     access, truncated = _access_entries(
         actor,
         [child.id, *(record.merged_id for record in merges)],
         [referral.id for referral in referrals],
+        shared_only,
     )
     organisation = db.session.get(Organisation, actor.organisation_id)
     assert organisation is not None
