@@ -90,7 +90,9 @@ class Config:
     # Days a submitted referral may wait for triage, by risk level.
     TRIAGE_DEADLINE_DAYS: ClassVar[dict[str, float]] = {"high": 1, "medium": 3, "low": 7}
 
-    # After this many failed sign-ins in a row an account locks for LOGIN_LOCKOUT.
+    # After this many failed sign-ins in a row an account pauses for
+    # LOGIN_LOCKOUT, twice as long after each further round of failures
+    # (services/auth.lockout_for); a successful sign-in starts the count again.
     LOGIN_MAX_FAILURES = 10
     LOGIN_LOCKOUT = timedelta(minutes=15)
 

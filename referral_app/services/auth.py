@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from referral_app.extensions import db
 from referral_app.models import AuthSession, SessionKind, User, utcnow
@@ -23,17 +24,51 @@ from referral_app.services.credentials import verify_password, verify_totp
 from referral_app.services.errors import AuthenticationFailed
 from referral_app.services.users import normalise_email
 
-FAILED = "Email, password or security code is not right."
+# The same words for every failure (no hint whether the account exists),
+# and what a real user needs to know: repeated failures pause an account.
+FAILED = (
+    "Email, password or security code is not right. After repeated failed attempts an "
+    "account is paused for a while: if you are sure of your details, try again later."
+)
 TOKEN_PREFIX = "rfl_"  # noqa: S105 - marks our tokens for secret scanners
 
 
+# The pause after repeated failures doubles with each further failure, up to
+# this many doublings (15 minutes becomes at most 16 hours).
+MAX_LOCKOUT_DOUBLINGS = 6
+
+
+def lockout_for(failures: int) -> timedelta:
+    """How long an account pauses after `failures` failed sign-ins in a row
+    (counted since the last success): LOGIN_LOCKOUT at LOGIN_MAX_FAILURES,
+    twice as long for each failure after that (attempts during a pause are
+    refused unchecked and not counted)."""
+    beyond = failures - int(current_app.config["LOGIN_MAX_FAILURES"])
+    base: timedelta = current_app.config["LOGIN_LOCKOUT"]
+    return base * (2 ** min(max(beyond, 0), MAX_LOCKOUT_DOUBLINGS))
+
+
 def _record_failure(user: User) -> None:
+    """Count the failure in one UPDATE ... RETURNING (64 at once on several
+    workers lose none), and pause the account once there are
+    LOGIN_MAX_FAILURES in a row, longer with each further round. The count
+    goes back to 0 only on a successful sign-in, so the pause grows for an
+    attacker but ends for the real user, whose right password then works."""
     now = utcnow()
-    user.failed_login_count = (user.failed_login_count or 0) + 1
-    user.last_failed_login_at = now
-    if user.failed_login_count >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + current_app.config["LOGIN_LOCKOUT"]
-        user.failed_login_count = 0
+    failures = db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(
+            failed_login_count=func.coalesce(User.failed_login_count, 0) + 1,
+            last_failed_login_at=now,
+        )
+        .returning(User.failed_login_count)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(user, "failed_login_count", failures)
+    set_committed_value(user, "last_failed_login_at", now)
+    if failures >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = now + lockout_for(failures)
 
 
 def authenticate(email: str, password: str, otp: str | None) -> User:

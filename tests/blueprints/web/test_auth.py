@@ -193,6 +193,56 @@ def test_account_locks_after_repeated_failures(app, client, factory):
     assert sign_in(client, user.email, user.password).status_code == 401
 
 
+def _unlock_after_the_pause(app, user_id):
+    """Time passes: the pause is over (the count of failures stays)."""
+    from datetime import timedelta
+
+    from referral_app.extensions import db
+    from referral_app.models import User
+
+    with app.app_context():
+        person = db.session.get(User, user_id)
+        person.locked_until = person.locked_until - timedelta(days=2)
+        db.session.commit()
+
+
+def test_a_lockout_pauses_the_account_for_longer_each_round_and_then_lets_it_in(
+    app, client, factory
+):
+    from referral_app.extensions import db
+    from referral_app.models import User
+
+    most = app.config["LOGIN_MAX_FAILURES"]
+    base = app.config["LOGIN_LOCKOUT"]
+    user = factory.user()
+    for _ in range(most):
+        sign_in(client, user.email, "wrong password!")
+    pauses = []
+    for _round in range(9):
+        with app.app_context():
+            person = db.session.get(User, user.id)
+            pauses.append(person.locked_until - person.last_failed_login_at)
+        _unlock_after_the_pause(app, user.id)
+        sign_in(client, user.email, "wrong password!")  # one more guess: a longer pause
+    assert pauses == [base * 2**n for n in (0, 1, 2, 3, 4, 5, 6, 6, 6)]
+    # The real user, after the pause, gets in with the right password, and
+    # the count starts again.
+    _unlock_after_the_pause(app, user.id)
+    assert sign_in(client, user.email, user.password).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user.id).failed_login_count == 0
+
+
+def test_the_failure_message_tells_of_the_pause_without_saying_whether_the_account_exists(
+    client, factory
+):
+    user = factory.user()
+    known = sign_in(client, user.email, "wrong password!").get_data(as_text=True)
+    unknown = sign_in(client, "nobody@example.org", "wrong password!").get_data(as_text=True)
+    for page in (known, unknown):
+        assert "an account is paused for a while" in page
+
+
 def test_disabled_user_cannot_sign_in(app, client, factory):
     from referral_app.extensions import db
     from referral_app.models import User
