@@ -103,6 +103,11 @@ class Config:
 
     # When False, users without a TOTP secret may sign in with a password alone.
     MFA_REQUIRED = False
+    # When True, setting up a first authenticator (or one after an admin's
+    # reset) needs a one-time enrolment code from an admin as well as the
+    # password: a stolen password alone cannot enrol the thief's phone.
+    TOTP_ENROLMENT_NEEDS_CODE = False
+    ENROLMENT_CODE_LIFETIME = timedelta(hours=24)
 
     WTF_CSRF_TIME_LIMIT: int | None = None
 
@@ -202,6 +207,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     HSTS_SECONDS = 63072000
     MFA_REQUIRED = True
+    TOTP_ENROLMENT_NEEDS_CODE = True
 
 
 CONFIGS: dict[str, type[Config]] = {

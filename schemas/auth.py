@@ -60,3 +60,7 @@ class TotpEnrolmentSchema(InputSchema):
     otp = ma.fields.String(
         required=True, validate=ma.validate.Regexp(r"^\d{6}$", error="Enter the 6-digit code.")
     )
+    enrolment_code = ma.fields.String(
+        validate=ma.validate.Length(max=20),
+        metadata={"description": "The one-time code an admin issued, where one is needed."},
+    )

@@ -75,3 +75,10 @@ class UserUpdateSchema(InputSchema):
 
 class UserListQuerySchema(InputSchema):
     organisation_id = ma.fields.UUID()
+
+
+class EnrolmentCodeSchema(OutputSchema):
+    code = ma.fields.String(
+        metadata={"description": "Shown once: give it to the user in person or by phone."}
+    )
+    expires_at = ma.fields.AwareDateTime()

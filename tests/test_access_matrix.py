@@ -529,6 +529,8 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/admin/users/<uuid:user_id>"): about_users(HIDDEN, body=rename_user_form),
     ("POST", "/admin/users/<uuid:user_id>/reset-totp"): about_users(HIDDEN),
     ("POST", "/admin/users/<uuid:user_id>/sign-out"): about_users(HIDDEN),
+    ("POST", "/admin/users/<uuid:user_id>/enrolment-code"): about_users(HIDDEN),
+    ("POST", "/api/v1/users/<uuid:user_id>/enrolment-code"): about_users(HIDDEN),
     # -- the audit trail -----------------------------------------------------
     ("GET", "/api/v1/audit-events"): by_role((AUDITOR, SYSTEM_ADMIN)),
     ("GET", "/api/v1/audit-events/verify"): by_role((AUDITOR, SYSTEM_ADMIN)),

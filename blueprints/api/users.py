@@ -13,7 +13,13 @@ from blueprints.api import AUTHENTICATED_ERRORS, Blueprint, documents_errors, do
 from referral_app.models import User
 from referral_app.policy import Permission, requires
 from referral_app.services import users
-from schemas.user import UserCreateSchema, UserListQuerySchema, UserSchema, UserUpdateSchema
+from schemas.user import (
+    EnrolmentCodeSchema,
+    UserCreateSchema,
+    UserListQuerySchema,
+    UserSchema,
+    UserUpdateSchema,
+)
 
 blp = Blueprint("users", __name__, description="User administration.")
 
@@ -64,3 +70,17 @@ class UserDetail(MethodView):
         user = users.get_user(current_user, user_id)
         users.update_user(current_user, user, **data)
         return user
+
+
+@blp.route("/users/<uuid:user_id>/enrolment-code")
+class EnrolmentCode(MethodView):
+    @requires(Permission.USERS_MANAGE)
+    @blp.response(201, EnrolmentCodeSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
+    def post(self, user_id: uuid.UUID) -> dict[str, Any]:
+        """Issue a one-time code with which the user can set up an
+        authenticator app (needed where TOTP_ENROLMENT_NEEDS_CODE, as in
+        production). Shown once; replaces any earlier code; audited."""
+        user = users.get_user(current_user, user_id)
+        code, expires_at = users.issue_enrolment_code(current_user, user)
+        return {"code": code, "expires_at": expires_at}

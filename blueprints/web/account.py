@@ -64,6 +64,7 @@ SET_UP_TOTP = (
             ),
         },
     ),
+    Field("enrolment_code", "Enrolment code", users.ENROLMENT_CODE_REFUSED),
 )
 
 
@@ -133,6 +134,7 @@ def totp() -> Page | Response:
                     secret=secret,
                     code=data["otp"],
                     current_password=data["current_password"],
+                    enrolment_code=data.get("enrolment_code"),
                 )
             except Invalid as refusal:
                 errors = refusal.errors or {"otp": [refusal.message]}
@@ -149,6 +151,7 @@ def totp() -> Page | Response:
             qr=Markup(qr),  # noqa: S704 - SVG made by segno from our own URI
             secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
             enabled=bool(current_user.totp_secret),
+            needs_code=users.needs_enrolment_code(current_user),
         ),
         (422 if errors else 200),
     )

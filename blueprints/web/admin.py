@@ -124,6 +124,7 @@ def _user_page(user: User, form: MultiDict[str, str] | None = None, raw_errors: 
         kept_roles=role_choices(role for role in Role if role in user.roles - grantable),
         role_names=role_names,
         is_self=user.id == actor.id,
+        needs_enrolment_code=users.needs_enrolment_code(user),
     )
 
 
@@ -190,6 +191,19 @@ def _user_action(user_id: uuid.UUID, **change: Any) -> Page | Response:
 def user_reset_totp(user_id: uuid.UUID) -> Page | Response:
     """Recovery for a lost phone: the user sets up a new authenticator at next sign-in."""
     return _user_action(user_id, reset_totp=True)
+
+
+@blp.post("/admin/users/<uuid:user_id>/enrolment-code")
+@requires(Permission.USERS_MANAGE)
+@sent_once
+def user_enrolment_code(user_id: uuid.UUID) -> Page:
+    """A one-time code for setting up an authenticator, shown once."""
+    user = users.get_user(current_user, user_id)
+    try:
+        code, expires_at = users.issue_enrolment_code(current_user, user)
+    except ServiceError as refusal:
+        return _user_page(user, None, refusal_errors(refusal)), refusal.status
+    return render_template("admin/enrolment_code.html", user=user, code=code, expires_at=expires_at)
 
 
 @blp.post("/admin/users/<uuid:user_id>/sign-out")

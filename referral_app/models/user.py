@@ -49,6 +49,10 @@ class User(Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     # The last TOTP time step accepted, so a code cannot be replayed.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # A one-time code an admin issued for setting up an authenticator (where
+    # the configuration asks for one): only its SHA-256, and when it lapses.
+    enrolment_code_hash: Mapped[str | None] = mapped_column(String(64))
+    enrolment_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

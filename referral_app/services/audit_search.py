@@ -81,6 +81,7 @@ ACTIONS: dict[str, str] = {
     "report.summary": "Report read",
     "retention.anonymised": "Referral anonymised (retention)",
     "user.create": "User added",
+    "user.enrolment_code_issued": "Enrolment code issued",
     "user.password_changed": "Password changed",
     "user.signed_out_everywhere": "Signed out everywhere",
     "user.totp_enabled": "Authenticator app set up",

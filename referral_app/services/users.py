@@ -3,16 +3,21 @@ bounds the policy gives each administrator."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from referral_app import policy
 from referral_app.extensions import db
-from referral_app.models import Organisation, Role, User
+from referral_app.models import Organisation, Role, User, utcnow
 from referral_app.services import audit, credentials, paging
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -238,21 +243,84 @@ def update_user(
     return changed
 
 
+# Letters and digits that cannot be mistaken for one another when read aloud.
+ENROLMENT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def needs_enrolment_code(user: User) -> bool:
+    """Setting up this user's authenticator needs an admin's enrolment code."""
+    return bool(current_app.config.get("TOTP_ENROLMENT_NEEDS_CODE")) and user.totp_secret is None
+
+
 def end_sessions(user: User) -> None:
     """End every session and token of `user`: bumping the session version
     invalidates everything minted under the old one."""
     user.session_version += 1
 
 
-def enable_totp(user: User, *, secret: str, code: str, current_password: str) -> None:
+ENROLMENT_CODE_REFUSED = "Enter the enrolment code your administrator gave you"
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.replace(" ", "").replace("-", "").upper().encode()).hexdigest()
+
+
+def issue_enrolment_code(actor: User, user: User) -> tuple[str, datetime]:
+    """A one-time code with which `user` can set up an authenticator (where
+    TOTP_ENROLMENT_NEEDS_CODE): shown once to the admin, kept only as a hash,
+    lapsing after ENROLMENT_CODE_LIFETIME, replacing any earlier one.
+    Audited. Refuses what `actor` may not administer (Forbidden)."""
+    _check_admin(actor, user.organisation, set(), target=user)
+    code = "-".join("".join(secrets.choice(ENROLMENT_ALPHABET) for _ in range(4)) for _ in range(3))
+    expires_at = utcnow() + current_app.config["ENROLMENT_CODE_LIFETIME"]
+    user.enrolment_code_hash = _digest(code)
+    user.enrolment_code_expires_at = expires_at
+    db.session.flush()
+    audit.record(
+        "user.enrolment_code_issued",
+        actor,
+        record_type="user",
+        record_id=user.id,
+        fields=["enrolment_code"],
+    )
+    return code, expires_at
+
+
+def _take_enrolment_code(user: User, code: str | None) -> None:
+    """Use up the user's enrolment code, or refuse (Invalid)."""
+    valid = (
+        code is not None
+        and user.enrolment_code_hash is not None
+        and user.enrolment_code_expires_at is not None
+        and user.enrolment_code_expires_at > utcnow()
+        and hmac.compare_digest(user.enrolment_code_hash, _digest(code))
+    )
+    if not valid:
+        raise Invalid(ENROLMENT_CODE_REFUSED, {"enrolment_code": [ENROLMENT_CODE_REFUSED]})
+    user.enrolment_code_hash = None
+    user.enrolment_code_expires_at = None
+
+
+def enable_totp(
+    user: User,
+    *,
+    secret: str,
+    code: str,
+    current_password: str,
+    enrolment_code: str | None = None,
+) -> None:
     """Set up (or replace) the user's authenticator. Needs the current password
-    (a fresh sign-in) and a valid code from the new secret. Ends every other
+    (a fresh sign-in) and a valid code from the new secret, and, where
+    TOTP_ENROLMENT_NEEDS_CODE and the user has no authenticator yet, the
+    one-time enrolment code an admin issued (used up here). Ends every other
     session and token of the user. Refuses a wrong password or code (Invalid)."""
     if not credentials.verify_password(user, current_password):
         raise Invalid(
             "Your current password is not right.",
             {"current_password": ["Enter your current password."]},
         )
+    if needs_enrolment_code(user):
+        _take_enrolment_code(user, enrolment_code)
     step = credentials.matching_step(secret, code, None)
     if step is None:
         raise Invalid(
