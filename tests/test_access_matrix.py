@@ -552,7 +552,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/reports/summary"): by_role((MANAGER,)),
     ("GET", "/api/v1/reports/referrals.csv"): by_role((MANAGER,)),
     ("GET", "/reports"): by_role((MANAGER,)),
-    ("GET", "/reports/referrals.csv"): by_role((MANAGER,)),
+    ("POST", "/reports/referrals.csv"): by_role((MANAGER,)),
     # -- finding a child among those the agency can see (case roles) ---------
     ("POST", "/api/v1/children/matches"): by_role(CASE_ROLES, body=child_match),
     # -- notifications: the caller's own (case roles) ------------------------
@@ -586,7 +586,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     # Subject access: a manager exports what their agency holds (a shared
     # agency, its share of it).
     ("GET", "/api/v1/children/<uuid:child_id>/export"): CHILD_EXPORT,
-    ("GET", "/children/<uuid:child_id>/export"): CHILD_EXPORT,
+    ("POST", "/children/<uuid:child_id>/export"): CHILD_EXPORT,
     # Correcting and merging a child's records: managers of the referring or
     # receiving agency. A further agency with a share "sees the referral and
     # shared notes only" (DESIGN section 4): it changes nothing about the

@@ -302,10 +302,12 @@ def child_unmerge(child_id: uuid.UUID, merge_id: uuid.UUID) -> Response | tuple[
     return redirect(f"/children/{record.survivor_id}")
 
 
-@blp.get("/children/<uuid:child_id>/export")
+@blp.post("/children/<uuid:child_id>/export")
 @requires(Permission.CHILDREN_EXPORT)
 def child_export(child_id: uuid.UUID) -> str:
-    """The subject access export as a page to print (or save as PDF)."""
+    """The subject access export as a page to print (or save as PDF). A POST
+    with the CSRF token: the export is an audited disclosure, which no other
+    site may make a browser ask for."""
     export = children.export(current_user, child_id)
     references = {str(item.referral.id): item.referral.reference for item in export.referrals}
     references.update(

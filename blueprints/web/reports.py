@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from contextlib import suppress
 from datetime import date
 from typing import cast
-from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
@@ -117,9 +116,7 @@ def _typed(query: Mapping[str, str]) -> dict[str, dict[str, str]]:
 
 
 def _refused(query: Mapping[str, str], errors: PageErrors) -> tuple[str, int]:
-    return render_template(
-        "reports.html", errors=errors, boxes=_typed(query), summary=None, csv_url=None
-    ), 422
+    return render_template("reports.html", errors=errors, boxes=_typed(query), summary=None), 422
 
 
 @blp.get("/reports")
@@ -129,7 +126,6 @@ def report_page() -> tuple[str, int] | str:
     if period is None:
         return _refused(request.args, errors)
     summary = reports.summary(current_user, period.date_from, period.date_to)
-    in_link = {"from": period.date_from.isoformat(), "to": period.date_to.isoformat()}
     return render_template(
         "reports.html",
         errors=errors,
@@ -141,20 +137,21 @@ def report_page() -> tuple[str, int] | str:
             "risk_factor": reports.RISK_FACTOR_KEYS,
             "outcome": reports.OUTCOME_KEYS,
         },
-        csv_url="/reports/referrals.csv?" + urlencode(in_link),
     )
 
 
-@blp.get("/reports/referrals.csv")
+@blp.post("/reports/referrals.csv")
 @requires(Permission.REPORTS_READ)
 def referrals_csv() -> Response | tuple[str, int]:
-    period, errors = load_period(request.args)
+    """The period's referrals as CSV: a POST with the CSRF token (an export
+    is an audited disclosure; another site cannot make a browser ask)."""
+    period, errors = load_period(request.form)
     if period is None:
-        return _refused(request.args, errors)
+        return _refused(request.form, errors)
     try:
         export = reports.referrals_csv(current_user, period.date_from, period.date_to)
     except Invalid as refusal:
         return _refused(
-            request.args, page_errors(refusal.errors or {"_schema": [refusal.message]}, PERIOD)
+            request.form, page_errors(refusal.errors or {"_schema": [refusal.message]}, PERIOD)
         )
     return csv_attachment(export)

@@ -145,7 +145,7 @@ def test_merge_and_undo_through_the_pages_that_say_what_will_happen(page, base_u
 def test_the_subject_access_export(page, base_url, two_records):
     signed_in(page, base_url, two_records["manager"])
     page.goto(f"{base_url}/children/{two_records['first']['child']['id']}")
-    page.get_by_role("link", name=re.compile("subject access export")).click()
+    page.get_by_role("button", name=re.compile("subject access export")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Jayden Miller")
     expect(page.get_by_text("Subject access export", exact=True)).to_be_visible()
     reference = two_records["first"]["reference"]

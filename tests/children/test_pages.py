@@ -120,7 +120,7 @@ def test_the_child_page_and_its_forms(app, client, world, browsers):
     assert "Correct the details" in page
     assert re.search(rf'name="duplicate_id" type="radio" value="{second["child"]["id"]}"', page)
     assert "Merging moves every referral" in page  # the warning before the choice
-    assert f"{path}/export" in page
+    assert f'action="{path}/export"' in page  # a POST, with the CSRF token
 
     caseworker_page = browsers["caseworker"].get(path).get_data(as_text=True)
     assert "Correct the details" not in caseworker_page
@@ -452,9 +452,10 @@ def test_another_agencys_child_is_404_on_every_child_page(app, client, world, br
     undo = re.search(r"/merges/([0-9a-f-]{36})/undo", manager.get(path).get_data(as_text=True))
     assert undo
     stranger = browsers["stranger_manager"]
+    exported = stranger.post(f"{path}/export", data=page_tokens(stranger, "/referrals/new"))
+    assert exported.status_code == 404
     for page in (
         path,
-        f"{path}/export",
         f"{path}/merge?duplicate_id={second['child']['id']}",
         f"{path}{undo.group(0)}",
     ):
@@ -479,7 +480,11 @@ def test_the_printable_export(app, client, world, browsers):
             headers=author.headers,
         )
     path = f"/children/{made['child']['id']}/export"
-    page = browsers["police_manager"].get(path)
+    manager = browsers["police_manager"]
+    # The export is an audited disclosure: a POST with the CSRF token, so no
+    # other site can make a browser ask for one.
+    assert manager.get(path).status_code == 405
+    page = manager.post(path, data=page_tokens(manager, f"/children/{made['child']['id']}"))
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Subject access export" in text
@@ -494,4 +499,8 @@ def test_the_printable_export(app, client, world, browsers):
     assert re.search(r"as at \d{1,2} \w+ \d{4}, \d{1,2}:\d{2}[ap]m (GMT|BST)\.", text)
     assert " UTC" not in text
     assert len(events(app, "child.export")) == 1
-    assert browsers["officer"].get(path).status_code == 403
+    officer = browsers["officer"]
+    assert officer.post(path, data=page_tokens(officer, "/referrals/new")).status_code == 403
+    forged = manager.post(path, data={})  # no CSRF token: refused, nothing disclosed
+    assert forged.status_code == 400
+    assert len(events(app, "child.export")) == 1

@@ -191,12 +191,21 @@ def test_a_too_large_download_from_the_page_is_a_form_error(app, client, world, 
         act(client, world.officer, create(client, world.officer, world.yjs)["id"], "submit")
     monkeypatch.setattr(reports, "CSV_MAX_ROWS", 2)
     page = sign_in(app, world.yjs_manager.user)
-    response = page.get("/reports/referrals.csv")
+    response = download(page)
     assert response.status_code == 422
     assert response.mimetype == "text/html"
     (message,) = assert_plain_errors(response.get_data(as_text=True))
     assert message.startswith("The download holds at most")
     assert message.endswith("choose a later start of the period")
+
+
+def download(page, **period):
+    """The reports page's download button: a POST with the CSRF token."""
+    from tests.conftest import csrf_token
+
+    return page.post(
+        "/reports/referrals.csv", data={"csrf_token": csrf_token(page, "/reports"), **period}
+    )
 
 
 # --- rate limiting, in an app of its own with the limiter on -------------------
@@ -230,11 +239,11 @@ def test_csv_export_is_limited_per_user_and_not_globally(limited_app):
     assert client.get(CSV_PATH, headers=headers).status_code == 200
     # The reports page and the API draw on one counter per user.
     page = sign_in(limited_app, manager)
-    assert page.get("/reports/referrals.csv").status_code == 200
+    assert download(page).status_code == 200
     refused = client.get(CSV_PATH, headers=headers)
     assert refused.status_code == 429
     assert refused.json["code"] == "too_many_requests"
-    assert page.get("/reports/referrals.csv").status_code == 429
+    assert download(page).status_code == 429
     # Another manager of the same agency still exports.
     other = bearer(token_for(client, colleague))
     assert client.get(CSV_PATH, headers=other).status_code == 200

@@ -13,6 +13,7 @@ import pytest
 from referral_app.extensions import db
 from referral_app.models import AuditEvent, Role
 from tests.blueprints.web.test_referral_pages import sign_in
+from tests.conftest import csrf_token
 from tests.page_errors import assert_plain_errors, rows_headed, tables
 from tests.referral_helpers import make_world
 from tests.reports.fixtures import DATE_FROM, DATE_TO, build
@@ -72,7 +73,9 @@ def test_the_page_shows_charts_and_tables_of_the_same_numbers(app, client, facto
         "<script>"
     ]
     # The download link carries the range shown.
-    assert f'href="/reports/referrals.csv?from={DATE_FROM}&amp;to={DATE_TO}"' in html
+    assert 'action="/reports/referrals.csv"' in html
+    assert f'name="from" value="{DATE_FROM}"' in html
+    assert f'name="to" value="{DATE_TO}"' in html
     # The period shown in the date inputs.
     for name, value in (("from-day", "1"), ("from-month", "1"), ("from-year", "2025")):
         assert re.search(rf'name="{name}" type="text" value="{value}"', html), name
@@ -175,7 +178,11 @@ def period(start: tuple[str, str, str], end: tuple[str, str, str]) -> dict[str, 
 def test_bad_periods_are_form_errors_in_plain_words(app, factory, world, start, end, messages):
     page = manager_page(app, world)
     for path in ("/reports", "/reports/referrals.csv"):
-        response = page.get(path, query_string=period(start, end))
+        response = (
+            page.get(path, query_string=period(start, end))
+            if path == "/reports"
+            else download(page, **period(start, end))
+        )
         assert response.status_code == 422, path
         assert response.mimetype == "text/html"
         html = response.get_data(as_text=True)
@@ -214,13 +221,22 @@ def test_a_period_typed_into_the_date_inputs_is_reported(app, client, factory, w
     html = response.get_data(as_text=True)
     assert row_cells(html, "Referrals") == [["8", "5"]]
     assert "1 January 2025 to 30 June 2025" in html
-    assert f'href="/reports/referrals.csv?from={DATE_FROM}&amp;to={DATE_TO}"' in html
+    assert 'action="/reports/referrals.csv"' in html
+    assert f'name="from" value="{DATE_FROM}"' in html
+    assert f'name="to" value="{DATE_TO}"' in html
+
+
+def download(page, **data):
+    return page.post(
+        "/reports/referrals.csv", data={"csrf_token": csrf_token(page, "/reports"), **data}
+    )
 
 
 def test_the_download_link_gives_the_csv(app, client, factory, world):
     fixture = build(app, client, world)
     page = manager_page(app, world)
-    response = page.get("/reports/referrals.csv", query_string={"from": DATE_FROM, "to": DATE_TO})
+    assert page.get("/reports/referrals.csv").status_code == 405  # a GET is no export
+    response = download(page, **{"from": DATE_FROM, "to": DATE_TO})
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -234,7 +250,8 @@ def test_the_download_link_gives_the_csv(app, client, factory, world):
 def test_only_managers_reach_the_page_and_see_the_link(app, factory, world, role):
     person = sign_in(app, factory.user(role, organisation=world.yjs))
     assert person.get("/reports").status_code == 403
-    assert person.get("/reports/referrals.csv").status_code == 403
+    token = csrf_token(person, "/account")
+    assert person.post("/reports/referrals.csv", data={"csrf_token": token}).status_code == 403
     assert 'href="/reports"' not in person.get("/account").get_data(as_text=True)
 
 
