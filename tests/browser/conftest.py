@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +27,7 @@ from referral_app import create_app
 from referral_app.config import TestingConfig
 from referral_app.extensions import db
 from tests.conftest import database_like
-from tests.factories import Factory
+from tests.factories import Factory, UserInfo
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -201,3 +201,26 @@ def pytest_runtest_makereport(
             else:
                 report.sections.append(("screenshot", str(path)))
     return report
+
+
+@pytest.fixture
+def person(browser: Browser, base_url: str) -> Iterator[Callable[[UserInfo], Page]]:
+    """A signed-in browser of its own for each person (their own cookies)."""
+    from tests.browser import sign_in
+
+    contexts = []
+
+    def open_as(user: UserInfo) -> Page:
+        context = browser.new_context(
+            base_url=base_url, locale="en-GB", viewport={"width": 1280, "height": 900}
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        sign_in(page, base_url, user.email, user.password)
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

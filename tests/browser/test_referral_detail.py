@@ -9,40 +9,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
 
 from referral_app.extensions import db
 from referral_app.models import StatusChange
-from tests.browser import assert_good_at_both_widths, sign_in
-from tests.factories import Factory, UserInfo
+from tests.browser import assert_good_at_both_widths
+from tests.factories import Factory
 from tests.referral_helpers import World, advance, create, make_world, share_with
-
-
-@pytest.fixture
-def person(browser: Browser, base_url: str) -> Iterator[Callable[[UserInfo], Page]]:
-    """A signed-in browser of its own for each person (their own cookies)."""
-    contexts = []
-
-    def open_as(user: UserInfo) -> Page:
-        context = browser.new_context(
-            base_url=base_url, locale="en-GB", viewport={"width": 1280, "height": 900}
-        )
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        sign_in(page, base_url, user.email, user.password)
-        expect(page.get_by_role("button", name=re.compile("Sign out"))).to_be_visible()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture

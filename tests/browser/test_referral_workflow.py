@@ -4,34 +4,14 @@ with an accessibility check of every page they see."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from referral_app.models import OrganisationKind, Role
-from tests.browser import assert_good_at_both_widths, sign_in
+from tests.browser import assert_good_at_both_widths
 from tests.factories import Factory, UserInfo
-
-
-@pytest.fixture
-def person(browser: Browser, base_url: str) -> Iterator[Callable[[UserInfo], Page]]:
-    """A signed-in browser of its own for each person (their own cookies)."""
-    contexts = []
-
-    def open_as(user: UserInfo) -> Page:
-        context = browser.new_context(base_url=base_url, locale="en-GB")
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        sign_in(page, base_url, user.email, user.password)
-        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture

@@ -7,13 +7,12 @@ and at 360 px (axe, no sideways scroll)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from referral_app.models import OrganisationKind, Role
 from referral_app.templating import uk_date, uk_time
@@ -22,9 +21,8 @@ from tests.browser import (
     PHONE,
     assert_accessible,
     assert_good_at_both_widths,
-    sign_in,
 )
-from tests.factories import Factory, OrgInfo, UserInfo, bearer, token_for
+from tests.factories import Factory, OrgInfo, bearer, token_for
 from tests.referral_helpers import Actor, advance, create, share_with
 
 REFERENCE = re.compile(r"^R-\d{4}-\d{6}$")
@@ -123,25 +121,6 @@ def referrals(
         advance(client, partnership, referral["id"], to)
         made.append(referral)
     return made
-
-
-@pytest.fixture
-def person(browser: Browser, base_url: str) -> Iterator[Callable[[UserInfo], Page]]:
-    """A signed-in browser of its own for each person (their own cookies)."""
-    contexts = []
-
-    def open_as(user: UserInfo) -> Page:
-        context = browser.new_context(base_url=base_url, locale="en-GB")
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        sign_in(page, base_url, user.email, user.password)
-        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def shown_references(page: Page) -> list[str]:
