@@ -48,6 +48,7 @@ AUDIT_HMAC_KEY = "two-processes-audit-key"
 STARTUP_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 30.0
 ACCOUNT_LIMIT = 3  # failed sign-ins per account, in SIGN_IN_LIMIT_PER_ACCOUNT
+ADDRESS_LIMIT = 5  # failed sign-ins per client address, in SIGN_IN_LIMIT_PER_ADDRESS
 CONCURRENT_REQUESTS = 80
 THREADS = 12
 
@@ -121,6 +122,8 @@ class People:
     officer: UserInfo  # the audit-chain test
     police_manager: UserInfo  # the audit-chain test
     totp_user: UserInfo  # the one-time code test
+    failing_user: UserInfo  # the lost-update test
+    proxied_user: UserInfo  # the proxy test
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +147,8 @@ def people(shared_postgres_url: str) -> People:
             totp_user=factory.user(
                 Role.REFERRER, organisation=police, totp_secret=pyotp.random_base32()
             ),
+            failing_user=factory.user(Role.REFERRER, organisation=police),
+            proxied_user=factory.user(Role.REFERRER, organisation=police),
         )
     finally:
         with setup.app_context():
@@ -177,7 +182,11 @@ def app_factory_call(redis: SharedRedis) -> str:
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": redis.key_prefix,
         "SIGN_IN_LIMIT_PER_ACCOUNT": f"{ACCOUNT_LIMIT} per 15 minutes",
+        "SIGN_IN_LIMIT_PER_ADDRESS": f"{ADDRESS_LIMIT} per 15 minutes",
         "LOGIN_MAX_FAILURES": 1000,  # keep the account lockout out of the way
+        # Behind one proxy: the client is the last X-Forwarded-For entry
+        # (requests without the header are the proxy's own, 127.0.0.1).
+        "TRUSTED_PROXY_HOPS": 1,
     }
     arguments = ", ".join(f"{key}={value!r}" for key, value in overrides.items())
     return f"referral_app:create_app({arguments})"
@@ -464,12 +473,60 @@ def test_rejects_a_totp_code_used_at_the_same_moment_on_another_server(servers, 
 
     def attempt(n: int) -> int:
         server = servers.a if n % 2 else servers.b
-        return call(server, "POST", "/api/v1/auth/tokens", json_body=body).status
+        headers = {"X-Forwarded-For": f"198.18.0.{n}"}  # one client each
+        return call(server, "POST", "/api/v1/auth/tokens", json_body=body, headers=headers).status
 
     with ThreadPoolExecutor(max_workers=12) as pool:
         statuses = list(pool.map(attempt, range(12)))
     assert statuses.count(201) == 1, statuses
     assert set(statuses) <= {201, 401, 429}, statuses
+
+
+def test_parallel_wrong_passwords_on_both_servers_lose_no_failure(servers, people):
+    """64 wrong passwords at once, over four workers on two hosts, each from
+    a client of its own: every one the app checked (a 401) is counted on the
+    account, none lost to a concurrent update."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    user = people.failing_user
+    body = {"email": user.email, "password": "wrong guess, again!"}
+
+    def attempt(n: int) -> int:
+        server = servers.a if n % 2 else servers.b
+        headers = {"X-Forwarded-For": f"198.19.{n // 250}.{n % 250}"}
+        return call(server, "POST", "/api/v1/auth/tokens", json_body=body, headers=headers).status
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        statuses = list(pool.map(attempt, range(64)))
+    assert set(statuses) <= {401, 429}, statuses
+    url = make_url(servers.database_url).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
+        counted = connection.execute(
+            "SELECT failed_login_count FROM user_account WHERE id = %s", (user.id,)
+        ).fetchone()[0]
+    assert counted == statuses.count(401) > 0, (counted, statuses.count(401))
+
+
+def test_login_throttle_behind_a_proxy_is_per_client_on_both_servers(servers, people):
+    """Every request reaches both servers from the proxy (127.0.0.1): the
+    per-address limit counts the client in X-Forwarded-For, across the
+    servers, so one spraying client is stopped and another is not."""
+    if servers.redis.url is None:
+        pytest.skip(servers.redis.problem)
+    sprayer = {"X-Forwarded-For": "203.0.113.9"}
+    for n in range(ADDRESS_LIMIT):
+        server = servers.a if n % 2 else servers.b
+        wrong = {"email": f"nobody-{n}@example.org", "password": "wrong guess!"}
+        answer = call(server, "POST", "/api/v1/auth/tokens", json_body=wrong, headers=sprayer)
+        assert answer.status == 401, (n, answer.status)
+    right = {"email": people.proxied_user.email, "password": people.proxied_user.password}
+    for server in (servers.a, servers.b):
+        stopped = call(server, "POST", "/api/v1/auth/tokens", json_body=right, headers=sprayer)
+        assert stopped.status == 429, server.name
+    someone_else = {"X-Forwarded-For": "198.51.100.4"}
+    answer = call(servers.b, "POST", "/api/v1/auth/tokens", json_body=right, headers=someone_else)
+    assert answer.status == 201
 
 
 # --- 3. An optimistic lock ---------------------------------------------------
