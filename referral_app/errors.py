@@ -4,9 +4,10 @@ HTML pages elsewhere. Never a stack trace."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
@@ -92,10 +93,24 @@ def html_error_page(status: int, message: str) -> str:
         else None
     )
     try:
-        return render_template("errors/error.html", status=status, detail=detail)
+        return render_template(
+            "errors/error.html",
+            status=status,
+            detail=detail,
+            retry_at=_retry_at() if status == 429 else None,
+        )
     except Exception:
         log.exception("the error page could not be drawn")
         return _PLAIN_ERROR_PAGE
+
+
+def _retry_at() -> datetime | None:
+    """When the limit that refused this request lets the client in again,
+    so the page can say so (the limiter knows; None when it does not)."""
+    limiter = current_app.extensions.get("referral_limiter")
+    current = getattr(limiter, "current_limit", None) if limiter is not None else None
+    reset_at = getattr(current, "reset_at", None)
+    return datetime.fromtimestamp(reset_at, UTC) if reset_at else None
 
 
 _PLAIN_ERROR_PAGE = """<!DOCTYPE html>

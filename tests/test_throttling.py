@@ -4,6 +4,7 @@ across workers through Redis."""
 from __future__ import annotations
 
 import os
+import re
 import uuid
 
 import pytest
@@ -94,7 +95,10 @@ def test_the_login_page_and_the_api_share_the_account_counter(throttled_app):
         environ_base={"REMOTE_ADDR": "203.0.113.7"},
     )
     assert blocked_page.status_code == 429
-    assert "too many attempts" in blocked_page.get_data(as_text=True)
+    blocked_text = blocked_page.get_data(as_text=True)
+    assert "too many attempts" in blocked_text
+    # The person is told when they may try again, in UK time.
+    assert re.search(r"You can try again after \d{1,2}:\d{2}[ap]m (GMT|BST)\.", blocked_text)
 
 
 def test_throttling_is_audited(throttled_app):
