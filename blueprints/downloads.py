@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Response
 
-from referral_app.services.reports import CsvExport
+from referral_app.services.report_csv import CsvExport
 
 
 def csv_attachment(export: CsvExport) -> Response:

@@ -6,21 +6,20 @@ from typing import Any
 
 import marshmallow as ma
 
-from referral_app.services import reports
-from referral_app.services.errors import Invalid
+from referral_app import report_periods as periods
 from schemas.common import InputSchema, OutputSchema
 from schemas.referral import OrganisationSummarySchema
 
-_RANGE = f"{reports.EARLIEST_DATE} to {reports.LATEST_DATE}"
+_RANGE = f"{periods.EARLIEST_DATE} to {periods.LATEST_DATE}"
 # Checked on each date before the range is worked out: a default `from` eleven
 # months before a `to` in year 1 is no date at all (a 500, not a 422).
 _IN_RANGE = ma.validate.Range(
-    min=reports.EARLIEST_DATE, max=reports.LATEST_DATE, error=f"Choose a date from {_RANGE}."
+    min=periods.EARLIEST_DATE, max=periods.LATEST_DATE, error=f"Choose a date from {_RANGE}."
 )
 
 
 class ReportQuerySchema(InputSchema):
-    """Loads to a `reports.DateRange`, the defaults filled in."""
+    """Loads to a `periods.DateRange`, the defaults filled in."""
 
     date_from = ma.fields.Date(
         data_key="from",
@@ -36,20 +35,20 @@ class ReportQuerySchema(InputSchema):
         validate=_IN_RANGE,
         metadata={
             "description": "Last day (UTC) of the range, included; not before `from`, and "
-            f"at most {reports.MAX_SPAN_YEARS} years after it. Default: today."
+            f"at most {periods.MAX_SPAN_YEARS} years after it. Default: today."
         },
     )
 
     @ma.validates_schema
     def valid_range(self, data: dict[str, Any], **_: Any) -> None:
         try:
-            reports.resolve_range(data.get("date_from"), data.get("date_to"))
-        except Invalid as error:
-            raise ma.ValidationError(error.errors or {"_schema": [error.message]}) from None
+            periods.resolve_range(data.get("date_from"), data.get("date_to"))
+        except periods.RangeRefused as refused:
+            raise ma.ValidationError(refused.problems) from None
 
     @ma.post_load
-    def to_range(self, data: dict[str, Any], **_: Any) -> reports.DateRange:
-        return reports.resolve_range(data.get("date_from"), data.get("date_to"))
+    def to_range(self, data: dict[str, Any], **_: Any) -> periods.DateRange:
+        return periods.resolve_range(data.get("date_from"), data.get("date_to"))
 
 
 class DurationsSchema(OutputSchema):
@@ -72,10 +71,10 @@ def _counts(name: str, keys: tuple[str, ...]) -> type[ma.Schema]:
     )
 
 
-StatusCountsSchema = _counts("StatusCounts", reports.STATUS_KEYS)
-RiskLevelCountsSchema = _counts("RiskLevelCounts", reports.RISK_LEVEL_KEYS)
-RiskFactorCountsSchema = _counts("RiskFactorCounts", reports.RISK_FACTOR_KEYS)
-OutcomeCountsSchema = _counts("OutcomeCounts", reports.OUTCOME_KEYS)
+StatusCountsSchema = _counts("StatusCounts", periods.STATUS_KEYS)
+RiskLevelCountsSchema = _counts("RiskLevelCounts", periods.RISK_LEVEL_KEYS)
+RiskFactorCountsSchema = _counts("RiskFactorCounts", periods.RISK_FACTOR_KEYS)
+OutcomeCountsSchema = _counts("OutcomeCounts", periods.OUTCOME_KEYS)
 
 
 class DirectionSummarySchema(OutputSchema):
@@ -83,7 +82,7 @@ class DirectionSummarySchema(OutputSchema):
     by_status = ma.fields.Nested(StatusCountsSchema)
     by_risk_level = ma.fields.Nested(
         RiskLevelCountsSchema,
-        metadata={"description": f"`{reports.RISK_NOT_SET}`: drafts without a risk level yet."},
+        metadata={"description": f"`{periods.RISK_NOT_SET}`: drafts without a risk level yet."},
     )
     by_risk_factor = ma.fields.Nested(
         RiskFactorCountsSchema,

@@ -9,7 +9,7 @@ from flask_login import current_user
 from blueprints.api import AUTHENTICATED_ERRORS, Blueprint, documents_errors
 from blueprints.downloads import csv_attachment
 from referral_app.policy import Permission, requires
-from referral_app.services import reports
+from referral_app.services import report_csv, reports
 from schemas.report import ReportQuerySchema, ReportSummarySchema
 
 blp = Blueprint(
@@ -20,7 +20,7 @@ blp = Blueprint(
 
 CSV_DESCRIPTION = (
     "One row per referral, a header row first: "
-    + ", ".join(reports.CSV_COLUMNS)
+    + ", ".join(report_csv.CSV_COLUMNS)
     + ". No names, dates of birth or free text. Cells that a spreadsheet would run as a "
     "formula (starting with =, +, -, @, tab or carriage return) start with a single quote."
 )
@@ -62,5 +62,5 @@ class ReferralsCsv(MethodView):
         """The agency's referrals received and sent in the date range (the same
         referrals as the summary) as CSV. Audited as an export; limited per
         user (CSV_EXPORT_LIMIT, by default 10 an hour: 429 beyond it)."""
-        export = reports.referrals_csv(current_user, date_range.date_from, date_range.date_to)
+        export = report_csv.referrals_csv(current_user, date_range.date_from, date_range.date_to)
         return csv_attachment(export)

@@ -22,18 +22,21 @@ from blueprints.downloads import csv_attachment
 from blueprints.web import validate
 from blueprints.web.date_input import parts_of, read_date, typed_parts
 from blueprints.web.forms import Field, PageErrors, page_errors
+from referral_app import report_periods
 from referral_app.policy import Permission, requires
-from referral_app.services import reports
+from referral_app.services import report_csv, reports
 from referral_app.services.errors import Invalid
 from schemas.report import ReportQuerySchema
 
 blp = Blueprint("web_reports", __name__)
 
-_EARLIEST = f"{reports.EARLIEST_DATE.day} {reports.EARLIEST_DATE:%B %Y}"
-_LATEST = f"{reports.LATEST_DATE.day} {reports.LATEST_DATE:%B %Y}"
+_EARLIEST = f"{report_periods.EARLIEST_DATE.day} {report_periods.EARLIEST_DATE:%B %Y}"
+_LATEST = f"{report_periods.LATEST_DATE.day} {report_periods.LATEST_DATE:%B %Y}"
 # What the schema and the service say about a range (schemas/report.py,
 # services/reports.py), in the page's words.
-_OUT_OF_RANGE = f"Choose a date from {reports.EARLIEST_DATE} to {reports.LATEST_DATE}."
+_OUT_OF_RANGE = (
+    f"Choose a date from {report_periods.EARLIEST_DATE} to {report_periods.LATEST_DATE}."
+)
 
 PERIOD = (
     Field(
@@ -45,7 +48,7 @@ PERIOD = (
         own={
             _OUT_OF_RANGE: f"The start of the period must be between {_EARLIEST} and {_LATEST}",
             "Choose a shorter date range.": (
-                f"The download holds at most {reports.CSV_MAX_ROWS:,} referrals: "
+                f"The download holds at most {report_csv.CSV_MAX_ROWS:,} referrals: "
                 "choose a later start of the period"
             ),
         },
@@ -61,8 +64,8 @@ PERIOD = (
             "The end of the range must not be before its start.": (
                 "The end of the period must be the same as or after the start"
             ),
-            f"A report covers at most {reports.MAX_SPAN_YEARS} years.": (
-                f"The period must be {reports.MAX_SPAN_YEARS} years or less"
+            f"A report covers at most {report_periods.MAX_SPAN_YEARS} years.": (
+                f"The period must be {report_periods.MAX_SPAN_YEARS} years or less"
             ),
         },
     ),
@@ -149,7 +152,7 @@ def referrals_csv() -> Response | tuple[str, int]:
     if period is None:
         return _refused(request.form, errors)
     try:
-        export = reports.referrals_csv(current_user, period.date_from, period.date_to)
+        export = report_csv.referrals_csv(current_user, period.date_from, period.date_to)
     except Invalid as refusal:
         return _refused(
             request.form, page_errors(refusal.errors or {"_schema": [refusal.message]}, PERIOD)

@@ -22,13 +22,11 @@ numbers, sorted, come back to Python for the same interpolation.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -44,18 +42,23 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import aliased
 
+from referral_app import report_periods
 from referral_app.extensions import db
 from referral_app.models import (
     Organisation,
-    Outcome,
     Referral,
     ReferralStatus,
-    RiskFactor,
-    RiskLevel,
     User,
     utcnow,
+)
+from referral_app.report_periods import (
+    OUTCOME_KEYS,
+    RISK_FACTOR_KEYS,
+    RISK_LEVEL_KEYS,
+    RISK_NOT_SET,
+    STATUS_KEYS,
+    DateRange,
 )
 from referral_app.services import audit
 from referral_app.services.errors import Invalid
@@ -64,106 +67,13 @@ INCOMING = "incoming"
 OUTGOING = "outgoing"
 DIRECTIONS = (INCOMING, OUTGOING)
 
-# Referrals without a risk level yet (drafts) are counted under this key.
-RISK_NOT_SET = "not_set"
 
-# The range a report may cover: dates this service can hold, at most five years.
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2099, 12, 31)
-MAX_SPAN_YEARS = 5
-DEFAULT_MONTHS = 12
-
-# The CSV is built in memory (about 250 bytes a row): beyond this many rows
-# the export is refused and the caller asked for a shorter range.
-CSV_MAX_ROWS = 100_000
-
-
-# --- the date range -----------------------------------------------------------
-
-
-def _add_years(day: date, years: int) -> date:
+def resolve_range(date_from: date | None = None, date_to: date | None = None) -> DateRange:
+    """report_periods.resolve_range, refusing as a service does (Invalid)."""
     try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year + years, day=28)
-
-
-def _first_of_month(day: date, months_back: int = 0) -> date:
-    index = day.year * 12 + day.month - 1 - months_back
-    return date(index // 12, index % 12 + 1, 1)
-
-
-@dataclass(frozen=True)
-class DateRange:
-    """Whole UTC days from `date_from` to `date_to`, both included."""
-
-    date_from: date
-    date_to: date
-
-    @property
-    def start(self) -> datetime:
-        return datetime(self.date_from.year, self.date_from.month, self.date_from.day, tzinfo=UTC)
-
-    @property
-    def end(self) -> datetime:
-        """The first instant after the range."""
-        after = self.date_to + timedelta(days=1)
-        return datetime(after.year, after.month, after.day, tzinfo=UTC)
-
-    def months(self) -> list[str]:
-        """Every calendar month the range touches, as "YYYY-MM"."""
-        months = []
-        month = _first_of_month(self.date_from)
-        while month <= self.date_to:
-            months.append(f"{month.year:04d}-{month.month:02d}")
-            month = _first_of_month(month, months_back=-1)
-        return months
-
-    def __str__(self) -> str:
-        return f"{self.date_from.isoformat()} to {self.date_to.isoformat()}"
-
-
-def range_problems(date_from: date, date_to: date) -> dict[str, list[str]]:
-    """What is wrong with a range, by query parameter ({} when it is fine)."""
-    problems: dict[str, list[str]] = {}
-    for name, day in (("from", date_from), ("to", date_to)):
-        if not EARLIEST_DATE <= day <= LATEST_DATE:
-            problems[name] = [f"Choose a date from {EARLIEST_DATE} to {LATEST_DATE}."]
-    if problems:
-        return problems
-    if date_to < date_from:
-        problems["to"] = ["The end of the range must not be before its start."]
-    elif date_to >= _add_years(date_from, MAX_SPAN_YEARS):
-        problems["to"] = [f"A report covers at most {MAX_SPAN_YEARS} years."]
-    return problems
-
-
-def resolve_range(
-    date_from: date | None = None, date_to: date | None = None, *, today: date | None = None
-) -> DateRange:
-    """The range asked for, with the defaults filled in: up to today, and from
-    the first day of the month eleven months earlier (the last twelve calendar
-    months, this one included). Refuses a range that ends before it starts,
-    spans more than five years or leaves 2000-2099 (Invalid)."""
-    # The dates given are checked before any default is worked out from them
-    # (eleven months before 0001-01-05 is no date at all).
-    given = {"from": date_from, "to": date_to}
-    problems = {
-        name: [f"Choose a date from {EARLIEST_DATE} to {LATEST_DATE}."]
-        for name, day in given.items()
-        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE
-    }
-    if problems:
-        raise Invalid("Choose another date range.", problems)
-    today = today or utcnow().date()
-    date_to = date_to or min(today, LATEST_DATE)
-    date_from = date_from or max(
-        EARLIEST_DATE, _first_of_month(date_to, months_back=DEFAULT_MONTHS - 1)
-    )
-    problems = range_problems(date_from, date_to)
-    if problems:
-        raise Invalid("Choose another date range.", problems)
-    return DateRange(date_from, date_to)
+        return report_periods.resolve_range(date_from, date_to)
+    except report_periods.RangeRefused as refused:
+        raise Invalid(str(refused), refused.problems) from None
 
 
 # --- what a report holds -------------------------------------------------------
@@ -222,16 +132,10 @@ def _zeros(keys: Iterable[str]) -> dict[str, int]:
     return dict.fromkeys(keys, 0)
 
 
-STATUS_KEYS = tuple(str(status) for status in ReferralStatus)
-RISK_LEVEL_KEYS = (*(str(level) for level in RiskLevel), RISK_NOT_SET)
-RISK_FACTOR_KEYS = tuple(str(factor) for factor in RiskFactor)
-OUTCOME_KEYS = tuple(str(outcome) for outcome in Outcome)
-
-
 # --- the queries ------------------------------------------------------------------
 
 
-def _direction(organisation_id: uuid.UUID) -> ColumnElement[str]:
+def direction_of(organisation_id: uuid.UUID) -> ColumnElement[str]:
     """Which way a referral of the report went. A referral never goes from an
     agency to itself, so each falls in exactly one direction."""
     return case(
@@ -240,7 +144,7 @@ def _direction(organisation_id: uuid.UUID) -> ColumnElement[str]:
     )
 
 
-def _report_date(organisation_id: uuid.UUID) -> ColumnElement[datetime]:
+def report_date(organisation_id: uuid.UUID) -> ColumnElement[datetime]:
     """When a referral counts as made, for the range and the monthly trend."""
     return case(
         (Referral.receiving_organisation_id == organisation_id, Referral.submitted_at),
@@ -248,7 +152,7 @@ def _report_date(organisation_id: uuid.UUID) -> ColumnElement[datetime]:
     )
 
 
-def _in_report(organisation_id: uuid.UUID, date_range: DateRange) -> ColumnElement[bool]:
+def in_report(organisation_id: uuid.UUID, date_range: DateRange) -> ColumnElement[bool]:
     """The referrals of the report: received (once submitted) or sent by the
     organisation, made within the range. A subset of what it holds
     (services.scoping.holds)."""
@@ -286,7 +190,7 @@ def _counts(
     """Totals by status, risk level and outcome, and the overdue count: one
     GROUP BY (direction, status, risk level, outcome), at most a few hundred
     rows whatever the number of referrals, summed up per figure."""
-    direction = _direction(organisation_id)
+    direction = direction_of(organisation_id)
     is_overdue = and_(Referral.status == ReferralStatus.SUBMITTED, Referral.triage_deadline < now)
     rows = db.session.execute(
         select(
@@ -328,7 +232,7 @@ def _risk_factor_counts(
     else:
         elements = func.json_each(Referral.risk_factors)
     factor = elements.table_valued("value", joins_implicitly=True)
-    direction = _direction(organisation_id)
+    direction = direction_of(organisation_id)
     rows = db.session.execute(
         select(direction, factor.c.value, func.count(func.distinct(Referral.id)))
         .select_from(Referral)
@@ -347,12 +251,12 @@ def _monthly(
     organisation_id: uuid.UUID, where: ColumnElement[bool], date_range: DateRange
 ) -> dict[str, list[MonthCount]]:
     """Referrals per calendar month (UTC), every month of the range listed."""
-    made = _report_date(organisation_id)
+    made = report_date(organisation_id)
     if _dialect() == "postgresql":
         month = func.to_char(func.timezone("UTC", made), "YYYY-MM")
     else:
         month = func.strftime("%Y-%m", made)  # stored as naive UTC text
-    direction = _direction(organisation_id)
+    direction = direction_of(organisation_id)
     rows = db.session.execute(
         select(direction, month, func.count(Referral.id)).where(where).group_by(direction, month)
     ).all()
@@ -404,7 +308,7 @@ def _durations(
         "triage": hours(Referral.triaged_at, triaged),
         "close": hours(Referral.closed_at, closed),
     }
-    direction = _direction(organisation_id)
+    direction = direction_of(organisation_id)
     result = {way: dict.fromkeys(measures, Durations(0, None, None)) for way in DIRECTIONS}
     if postgres:
         columns = []
@@ -447,7 +351,7 @@ def summary(actor: User, date_from: date | None = None, date_to: date | None = N
     date_range = resolve_range(date_from, date_to)
     organisation_id = actor.organisation_id
     now = utcnow()
-    where = _in_report(organisation_id, date_range)
+    where = in_report(organisation_id, date_range)
     counts = _counts(organisation_id, where, now)
     factors = _risk_factor_counts(organisation_id, where)
     monthly = _monthly(organisation_id, where, date_range)
@@ -478,164 +382,4 @@ def summary(actor: User, date_from: date | None = None, date_to: date | None = N
         generated_at=now,
         incoming=directions[INCOMING],
         outgoing=directions[OUTGOING],
-    )
-
-
-# --- the CSV export -------------------------------------------------------------------
-
-# No child's name, date of birth or address, no free text (reasons, outcome
-# summaries, notes): the reference finds the referral when a row needs
-# following up, and the export stays a management report rather than a copy
-# of the case files (data minimisation, UK GDPR article 5(1)(c)).
-CSV_COLUMNS = (
-    "reference",
-    "direction",
-    "status",
-    "risk_level",
-    "risk_factors",
-    "referring_agency",
-    "receiving_agency",
-    "created_at",
-    "submitted_at",
-    "triage_deadline",
-    "overdue",
-    "triaged_at",
-    "closed_at",
-    "outcome",
-)
-
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP,
-# "CSV injection"): the ASCII ones, their fullwidth forms (which some
-# spreadsheets fold to ASCII, especially with East Asian input settings) and
-# the minus sign; tab, carriage return and line feed are stripped by some
-# before they look, and so are leading spaces.
-FORMULA_TRIGGERS = (
-    "=", "+", "-", "@", "|", "%",
-    "\uff1d", "\uff0b", "\uff0d", "\uff20", "\uff5c", "\uff05", "\u2212",
-    "\t", "\r", "\n",
-)  # fmt: skip
-
-
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet shows as text: one that could start a formula,
-    even after leading white space, gets a leading single quote."""
-    return (
-        "'" + cell
-        if cell.lstrip(" \t\r\n\u3000").startswith(FORMULA_TRIGGERS)
-        or (cell[:1] in ("\t", "\r", "\n"))
-        else cell
-    )
-
-
-@dataclass(frozen=True)
-class CsvExport:
-    filename: str
-    text: str
-    rows: int
-
-
-def _timestamp(value: datetime | None) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds") if value else ""
-
-
-def _overdue(status: ReferralStatus, triage_deadline: datetime | None, now: datetime) -> bool:
-    """As services.lifecycle.is_overdue, from the columns of a row."""
-    return (
-        status is ReferralStatus.SUBMITTED and triage_deadline is not None and triage_deadline < now
-    )
-
-
-def referrals_csv(
-    actor: User, date_from: date | None = None, date_to: date | None = None
-) -> CsvExport:
-    """The actor's organisation's referrals in and out over the range (the
-    same referrals as the summary) as CSV, oldest first, one row each, with
-    every cell neutralised against spreadsheet formulas.
-
-    Needs REPORTS_READ (checked by the route); refuses an invalid range and
-    more than CSV_MAX_ROWS referrals (Invalid: choose a shorter range).
-    Audited as "report.csv_export", naming every referral exported."""
-    date_range = resolve_range(date_from, date_to)
-    organisation_id = actor.organisation_id
-    referring = aliased(Organisation)
-    receiving = aliased(Organisation)
-    now = utcnow()
-    rows = db.session.execute(
-        select(
-            Referral.id,
-            Referral.reference,
-            _direction(organisation_id),
-            Referral.status,
-            Referral.risk_level,
-            Referral.risk_factors,
-            referring.name,
-            receiving.name,
-            Referral.created_at,
-            Referral.submitted_at,
-            Referral.triage_deadline,
-            Referral.triaged_at,
-            Referral.closed_at,
-            Referral.outcome,
-        )
-        .join(referring, referring.id == Referral.referring_organisation_id)
-        .join(receiving, receiving.id == Referral.receiving_organisation_id)
-        .where(_in_report(organisation_id, date_range))
-        .order_by(_report_date(organisation_id), Referral.reference)
-        .limit(CSV_MAX_ROWS + 1)
-    ).all()
-    if len(rows) > CSV_MAX_ROWS:
-        raise Invalid(
-            f"More than {CSV_MAX_ROWS:,} referrals: export a shorter date range.",
-            {"from": ["Choose a shorter date range."]},
-        )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        (
-            _id,
-            reference,
-            way,
-            status,
-            risk_level,
-            risk_factors,
-            referring_name,
-            receiving_name,
-            created_at,
-            submitted_at,
-            triage_deadline,
-            triaged_at,
-            closed_at,
-            outcome,
-        ) = row
-        cells = [
-            reference,
-            way,
-            str(status),
-            str(risk_level) if risk_level else "",
-            ";".join(str(factor) for factor in risk_factors or []),
-            referring_name,
-            receiving_name,
-            _timestamp(created_at),
-            _timestamp(submitted_at),
-            _timestamp(triage_deadline),
-            "yes" if _overdue(status, triage_deadline, now) else "no",
-            _timestamp(triaged_at),
-            _timestamp(closed_at),
-            str(outcome) if outcome else "",
-        ]
-        writer.writerow([neutralise(cell) for cell in cells])
-    audit.record(
-        "report.csv_export",
-        actor,
-        record_type="referral",
-        record_ids=[row[0] for row in rows],
-        fields=CSV_COLUMNS,
-        reason=f"referrals in and out, {date_range}",
-    )
-    code = actor.organisation.code
-    return CsvExport(
-        filename=f"referrals-{code}-{date_range.date_from}-to-{date_range.date_to}.csv",
-        text=buffer.getvalue(),
-        rows=len(rows),
     )

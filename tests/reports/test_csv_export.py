@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from referral_app.extensions import db
 from referral_app.models import AuditEvent, OrganisationKind, Role
-from referral_app.services import organisations, reports
+from referral_app.services import organisations, report_csv
 from tests.conftest import migrated_app
 from tests.factories import Factory, OrgInfo, bearer, token_for
 from tests.referral_helpers import Actor, act, create, make_world
@@ -49,7 +49,7 @@ def test_the_csv_holds_the_agencys_referrals_in_and_out_and_nothing_else(app, cl
         f'attachment; filename="referrals-{world.yjs.code}-{DATE_FROM}-to-{DATE_TO}.csv"'
     )
     rows = rows_of(response)
-    assert list(rows[0]) == list(reports.CSV_COLUMNS)
+    assert list(rows[0]) == list(report_csv.CSV_COLUMNS)
     by_reference = {row["reference"]: row for row in rows}
     assert len(rows) == len(by_reference) == 13
     assert set(by_reference) == fixture.references(*RECEIVED, *SENT)
@@ -110,7 +110,7 @@ def test_a_formula_in_an_agency_name_comes_out_neutralised(app, client, world):
     (row,) = [row for row in rows if row["reference"] == referral["reference"]]
     assert row["receiving_agency"] == "'=SUM(1+1)"
     assert not any(
-        cell.startswith(reports.FORMULA_TRIGGERS) for row in rows for cell in row.values()
+        cell.startswith(report_csv.FORMULA_TRIGGERS) for row in rows for cell in row.values()
     )
 
 
@@ -139,7 +139,7 @@ def test_a_formula_in_an_agency_name_comes_out_neutralised(app, client, world):
     ],
 )
 def test_every_formula_trigger_is_neutralised(name, written):
-    assert reports.neutralise(name) == written
+    assert report_csv.neutralise(name) == written
 
 
 def test_the_export_is_audited_naming_every_referral_exported(app, client, world):
@@ -158,7 +158,7 @@ def test_the_export_is_audited_naming_every_referral_exported(app, client, world
         assert event_row.record_type == "referral"
         assert set(event_row.record_ids or []) == fixture.ids(*RECEIVED, *SENT)
         assert event_row.recipient_organisation_id is None
-        assert event_row.fields == sorted(reports.CSV_COLUMNS)
+        assert event_row.fields == sorted(report_csv.CSV_COLUMNS)
 
 
 @pytest.mark.parametrize("who", ["officer", "caseworker", "yjs_referrer"])
@@ -177,7 +177,7 @@ def test_an_invalid_range_is_refused(client, world):
 def test_a_too_large_export_is_refused(app, client, world, monkeypatch):
     for _ in range(3):
         act(client, world.officer, create(client, world.officer, world.yjs)["id"], "submit")
-    monkeypatch.setattr(reports, "CSV_MAX_ROWS", 2)
+    monkeypatch.setattr(report_csv, "CSV_MAX_ROWS", 2)
     response = export(client, world.yjs_manager, {})
     assert response.status_code == 422
     assert "shorter" in response.json["message"]
@@ -189,7 +189,7 @@ def test_a_too_large_download_from_the_page_is_a_form_error(app, client, world, 
 
     for _ in range(3):
         act(client, world.officer, create(client, world.officer, world.yjs)["id"], "submit")
-    monkeypatch.setattr(reports, "CSV_MAX_ROWS", 2)
+    monkeypatch.setattr(report_csv, "CSV_MAX_ROWS", 2)
     page = sign_in(app, world.yjs_manager.user)
     response = download(page)
     assert response.status_code == 422

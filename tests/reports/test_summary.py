@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event, select
 
+from referral_app import report_periods
 from referral_app.extensions import db
 from referral_app.models import AuditEvent, Referral
 from referral_app.services import reports
@@ -155,7 +156,7 @@ def test_service_refuses_dates_out_of_bounds_before_working_out_defaults():
         reports.resolve_range(None, date(1, 1, 5))
     assert refused.value.errors == {"to": ["Choose a date from 2000-01-01 to 2099-12-31."]}
     early = reports.resolve_range(None, date(2000, 3, 1))
-    assert early.date_from == reports.EARLIEST_DATE
+    assert early.date_from == report_periods.EARLIEST_DATE
 
 
 def test_five_years_exactly_is_allowed(client, world):
