@@ -13,7 +13,7 @@ from flask_login import current_user
 from blueprints.api import AUTHENTICATED_ERRORS, Blueprint, documents_errors
 from referral_app.models import Child, ChildMerge
 from referral_app.policy import Permission, requires
-from referral_app.services import children, referrals
+from referral_app.services import child_export, child_matching, children, referrals
 from schemas.child import (
     ChildExportSchema,
     ChildMatchesSchema,
@@ -33,12 +33,12 @@ class ChildMatches(MethodView):
     @blp.arguments(ChildMatchQuerySchema)
     @blp.response(200, ChildMatchesSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 413, 415)
-    def post(self, data: dict[str, Any]) -> children.MatchResult:
+    def post(self, data: dict[str, Any]) -> child_matching.MatchResult:
         """Likely records of this child among those your agency can see, best
         first, with a score (0-100) and the reasons; and `held_elsewhere`, how
         many likely matches other agencies hold (a count only). Details in the
         body, so names stay out of URLs."""
-        return children.find_matches(current_user, **data)
+        return child_matching.find_matches(current_user, **data)
 
 
 @blp.route("/children/<uuid:child_id>")
@@ -93,8 +93,8 @@ class ChildExport(MethodView):
     @requires(Permission.CHILDREN_EXPORT)
     @blp.response(200, ChildExportSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
-    def get(self, child_id: uuid.UUID) -> children.SubjectAccessExport:
+    def get(self, child_id: uuid.UUID) -> child_export.SubjectAccessExport:
         """Subject access: everything your agency holds about the child (the
         details, its referrals with their history, the notes it may read and
         their shares) and who accessed them. Audited as a disclosure."""
-        return children.export(current_user, child_id)
+        return child_export.export(current_user, child_id)

@@ -20,13 +20,13 @@ from blueprints.web.forms import Field, PageErrors, page_errors
 from blueprints.web.sent_once import sent_once
 from referral_app.models import Child, User
 from referral_app.policy import Permission, has_permission, requires
-from referral_app.services import children, referrals
+from referral_app.services import child_export, child_matching, children, referrals
 from referral_app.services.errors import Forbidden, NotFound, ServiceError
 from schemas.child import ChildMergeCreateSchema, ChildRectifySchema
 
 blp = Blueprint("web_children", __name__)
 
-# Why a record is a likely match, in words (reasons from services.children.score).
+# Why a record is a likely match, in words (reasons from services.child_likeness.score).
 MATCH_REASONS = {
     "names_transposed": "first and last names swapped",
     "first_name_same": "same first name",
@@ -123,7 +123,7 @@ def _page(
         referrals=held,
         may_manage=may_manage,
         may_export=has_permission(actor, Permission.CHILDREN_EXPORT),
-        duplicates=children.possible_duplicates(actor, child) if may_manage else None,
+        duplicates=child_matching.possible_duplicates(actor, child) if may_manage else None,
         merges=children.merges_into(child) if may_manage else [],
         errors=errors if errors is not None else page_errors({}, RECTIFY),
         form=form if form is not None else _details_form(child),
@@ -304,11 +304,11 @@ def child_unmerge(child_id: uuid.UUID, merge_id: uuid.UUID) -> Response | tuple[
 
 @blp.post("/children/<uuid:child_id>/export")
 @requires(Permission.CHILDREN_EXPORT)
-def child_export(child_id: uuid.UUID) -> str:
+def subject_access_export(child_id: uuid.UUID) -> str:
     """The subject access export as a page to print (or save as PDF). A POST
     with the CSRF token: the export is an audited disclosure, which no other
     site may make a browser ask for."""
-    export = children.export(current_user, child_id)
+    export = child_export.export(current_user, child_id)
     references = {str(item.referral.id): item.referral.reference for item in export.referrals}
     references.update(
         {str(record.merged_id): "A record merged into this one" for record in export.merges}

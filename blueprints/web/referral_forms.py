@@ -36,7 +36,7 @@ from blueprints.web.referral_questions import (
 from blueprints.web.sent_once import sent_once
 from referral_app.models import Organisation, ReferralStatus, User
 from referral_app.policy import Permission, has_permission, requires
-from referral_app.services import children, lifecycle, referrals
+from referral_app.services import child_matching, lifecycle, referrals
 from referral_app.services.errors import ServiceError, TooMany
 from schemas.referral import ChildInputSchema, ReferralCreateSchema
 
@@ -154,12 +154,12 @@ def _as_form_errors(errors: FormErrors) -> FormErrors:
     return errors
 
 
-def _likely_matches(actor: User, child: dict[str, Any]) -> children.MatchResult | None:
+def _likely_matches(actor: User, child: dict[str, Any]) -> child_matching.MatchResult | None:
     """Likely records of the child about to be recorded (the agency's own,
     and a count of those held elsewhere), if the actor may search."""
     if not has_permission(actor, Permission.CHILDREN_MATCH):
         return None
-    return children.find_matches(
+    return child_matching.find_matches(
         actor,
         first_name=child["first_name"],
         last_name=child["last_name"],
@@ -168,7 +168,7 @@ def _likely_matches(actor: User, child: dict[str, Any]) -> children.MatchResult 
     )
 
 
-def _matches_to_show_again(actor: User) -> children.MatchResult | None:
+def _matches_to_show_again(actor: User) -> child_matching.MatchResult | None:
     """The form showed likely matches and comes back with errors elsewhere:
     show them again, so the choice made among them stays on the page."""
     if not request.form.get(MATCHES_SHOWN):
@@ -187,7 +187,7 @@ def _matches_to_show_again(actor: User) -> children.MatchResult | None:
 def _new_referral_form(
     agencies: list[Organisation],
     raw_errors: FormErrors,
-    matches: children.MatchResult | None = None,
+    matches: child_matching.MatchResult | None = None,
     status: int = 422,
 ) -> tuple[str, int]:
     errors = page_errors(raw_errors, NEW_FORM)

@@ -137,7 +137,7 @@ class Child(Model):
 
 
 # Finding a child: the name search (services.referrals.search) and matching
-# (services.children.find_matches, which narrows by date of birth or postcode).
+# (services.child_matching.find_matches, which narrows by date of birth or postcode).
 
 
 def child_full_name() -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from referral_app.services.children import LIKELY_SCORE, ChildDetails, score
+from referral_app.services.child_likeness import LIKELY_SCORE, ChildDetails, score
 from tests.children.conftest import child, events, refer
 
 MATCHES = "/api/v1/children/matches"

@@ -86,14 +86,14 @@ def test_matching_and_merging_under_row_level_security(app_role_url):
 
 
 def test_without_the_lift_row_level_security_hides_the_count(app_role_url, monkeypatch):
-    """The control: without `_beyond_holdings` the database shows the request
+    """The control: without `beyond_holdings` the database shows the request
     only what the agency holds, so `held_elsewhere` would always be 0 (and the
     test above can fail)."""
     from contextlib import nullcontext
 
-    from referral_app.services import children
+    from referral_app.services import child_matching
 
-    monkeypatch.setattr(children, "_beyond_holdings", nullcontext)
+    monkeypatch.setattr(child_matching, "beyond_holdings", nullcontext)
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app_role_url)
     try:
         client = app.test_client()
@@ -131,10 +131,10 @@ def test_the_lift_ends_with_its_statements(postgres_url):
                 return db.session.execute(text("SELECT current_setting('app.rls_bypass')")).scalar()
 
             assert bypass() == "off"
-            with children._beyond_holdings():
+            with children.beyond_holdings():
                 assert bypass() == "on"
             assert bypass() == "off"
-            with pytest.raises(RuntimeError), children._beyond_holdings():
+            with pytest.raises(RuntimeError), children.beyond_holdings():
                 raise RuntimeError("a bug in the block")
             assert bypass() == "off"
             rls.unscope(token)
