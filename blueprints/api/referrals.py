@@ -13,7 +13,7 @@ from flask_smorest.pagination import PaginationParameters
 from blueprints.api import AUTHENTICATED_ERRORS, Blueprint, documents_errors, documents_pagination
 from referral_app.models import Note, Referral, Share, StatusChange
 from referral_app.policy import Permission, requires
-from referral_app.services import audit, casework, lifecycle, referrals, retention
+from referral_app.services import audit_search, casework, lifecycle, referrals, retention
 from referral_app.services.errors import Invalid
 from referral_app.services.scoping import get_held_referral
 from schemas.audit import AccessLogEntrySchema
@@ -223,10 +223,10 @@ class AccessLog(MethodView):
     @requires(Permission.ACCESS_LOG_READ)
     @blp.response(200, AccessLogEntrySchema(many=True))
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
-    def get(self, referral_id: uuid.UUID) -> list[audit.AccessLogEntry]:
+    def get(self, referral_id: uuid.UUID) -> list[audit_search.AccessLogEntry]:
         """Who read or changed the referral, when and from which agency
         (managers and auditors of an agency that holds it)."""
-        return audit.access_log(current_user, referral_id)
+        return audit_search.access_log(current_user, referral_id)
 
 
 @blp.route("/referrals/<uuid:referral_id>/shares")

@@ -22,7 +22,7 @@ from blueprints.web.forms import Field, PageErrors, page_errors
 from blueprints.web.sent_once import sent_once
 from referral_app.models import Note, NoteKind, Referral, ReferralStatus, StatusChange, User, utcnow
 from referral_app.policy import Permission, has_permission, requires
-from referral_app.services import audit, casework, lifecycle, organisations, referrals
+from referral_app.services import audit_search, casework, lifecycle, organisations, referrals
 from referral_app.services.errors import Conflict, Invalid
 from referral_app.templating import UK, label, uk_date
 from schemas.referral import NoteCreateSchema, ShareCreateSchema
@@ -277,7 +277,7 @@ def referral_share(referral_id: uuid.UUID) -> Response | tuple[str, int]:
 @blp.get("/referrals/<uuid:referral_id>/access-log")
 @requires(Permission.ACCESS_LOG_READ)
 def referral_access_log(referral_id: uuid.UUID) -> str:
-    entries = audit.access_log(current_user, referral_id)
+    entries = audit_search.access_log(current_user, referral_id)
     return render_template(
         "referrals/access_log.html", entries=entries, referral_id=referral_id, errors={}
     )

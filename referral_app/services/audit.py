@@ -31,7 +31,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from referral_app.extensions import db
-from referral_app.models import AuditEvent, Organisation, User, utcnow
+from referral_app.models import AuditEvent, User, utcnow
 from referral_app.services import paging
 
 GENESIS_HASH = "0" * 64
@@ -341,41 +341,6 @@ def list_events(
         fields=[name for name, value in filters.__dict__.items() if value],
     )
     return events, total
-
-
-@dataclass(frozen=True)
-class AccessLogEntry:
-    seq: int
-    occurred_at: datetime
-    action: str
-    outcome: str
-    actor: User | None
-    actor_organisation: Organisation | None
-
-
-def access_log(actor: User, referral_id: uuid.UUID) -> list[AccessLogEntry]:
-    """Who read or changed a referral, when, from which agency (newest first,
-    at most 1,000 entries): for managers and auditors of an agency that holds
-    it (NotFound otherwise)."""
-    from referral_app.services.scoping import Relation, get_held_referral, relations
-
-    referral = get_held_referral(actor, referral_id)
-    query = (
-        select(AuditEvent, User, Organisation)
-        .outerjoin(User, User.id == AuditEvent.actor_user_id)
-        .outerjoin(Organisation, Organisation.id == AuditEvent.actor_organisation_id)
-        .where(AuditEvent.record_type == "referral", AuditEvent.record_id == str(referral.id))
-    )
-    if not relations(actor, referral) & {Relation.REFERRING, Relation.RECEIVING}:
-        # An agency that holds it through a share sees its own people's
-        # reads and changes: not who else holds it, nor their staff.
-        query = query.where(AuditEvent.actor_organisation_id == actor.organisation_id)
-    rows = db.session.execute(query.order_by(AuditEvent.seq.desc()).limit(1000)).all()
-    record("referral.access_log_read", actor, record_type="referral", record_id=referral.id)
-    return [
-        AccessLogEntry(event.seq, event.occurred_at, event.action, event.outcome, user, org)
-        for event, user, org in rows
-    ]
 
 
 def verify_for(actor: User | None) -> Verification:

@@ -18,10 +18,11 @@ from sqlalchemy import select
 
 from referral_app.extensions import db
 from referral_app.models import AuditEvent, Organisation, Referral, Role, User
-from referral_app.services import users
+from referral_app.services import audit, users
 from referral_app.services.audit import EventFilters
 from referral_app.services.errors import Invalid, NotFound
 from referral_app.services.lifecycle import Action
+from referral_app.services.scoping import Relation, get_held_referral, relations
 
 UK = ZoneInfo("Europe/London")
 
@@ -277,3 +278,36 @@ def _uuid(text: str) -> uuid.UUID | None:
         return uuid.UUID(text)
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class AccessLogEntry:
+    seq: int
+    occurred_at: datetime
+    action: str
+    outcome: str
+    actor: User | None
+    actor_organisation: Organisation | None
+
+
+def access_log(actor: User, referral_id: uuid.UUID) -> list[AccessLogEntry]:
+    """Who read or changed a referral, when, from which agency (newest first,
+    at most 1,000 entries): for managers and auditors of an agency that holds
+    it (NotFound otherwise)."""
+    referral = get_held_referral(actor, referral_id)
+    query = (
+        select(AuditEvent, User, Organisation)
+        .outerjoin(User, User.id == AuditEvent.actor_user_id)
+        .outerjoin(Organisation, Organisation.id == AuditEvent.actor_organisation_id)
+        .where(AuditEvent.record_type == "referral", AuditEvent.record_id == str(referral.id))
+    )
+    if not relations(actor, referral) & {Relation.REFERRING, Relation.RECEIVING}:
+        # An agency that holds it through a share sees its own people's
+        # reads and changes: not who else holds it, nor their staff.
+        query = query.where(AuditEvent.actor_organisation_id == actor.organisation_id)
+    rows = db.session.execute(query.order_by(AuditEvent.seq.desc()).limit(1000)).all()
+    audit.record("referral.access_log_read", actor, record_type="referral", record_id=referral.id)
+    return [
+        AccessLogEntry(event.seq, event.occurred_at, event.action, event.outcome, user, org)
+        for event, user, org in rows
+    ]
