@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import marshmallow as ma
-from flask_login import current_user
 
 from referral_app.models import (
     ConsentStatus,
@@ -17,8 +16,8 @@ from referral_app.models import (
     ReferralStatus,
     RiskFactor,
     RiskLevel,
+    TransitionAction,
 )
-from referral_app.services import lifecycle
 from schemas.common import InputSchema, JsonBoolean, OutputSchema
 
 # Youth justice and leaving-care services work with young people up to 25.
@@ -106,7 +105,7 @@ class ReferralUpdateSchema(ReferralFieldsSchema):
 
 
 class TransitionSchema(InputSchema):
-    action = _enum(lifecycle.Action, required=True)
+    action = _enum(TransitionAction, required=True)
     reason = _text(2000)
     outcome = _enum(Outcome)
     outcome_summary = _text(5000)
@@ -217,7 +216,7 @@ class ReferralSchema(OutputSchema):
     submitted_at = ma.fields.AwareDateTime(allow_none=True)
     triage_deadline = ma.fields.AwareDateTime(allow_none=True)
     overdue = ma.fields.Function(
-        lambda referral: lifecycle.is_overdue(referral),
+        lambda referral: referral.is_overdue(),
         metadata={"type": "boolean", "description": "Past its triage deadline and not triaged."},
     )
     triaged_at = ma.fields.AwareDateTime(allow_none=True)
@@ -230,10 +229,10 @@ class ReferralDetailSchema(ReferralSchema):
     """One referral, with what the viewer may do with it."""
 
     allowed_actions = ma.fields.Function(
-        lambda referral: [str(a) for a in lifecycle.allowed_actions(current_user, referral)],
+        lambda referral: list(referral.viewer_actions),
         metadata={
             "type": "array",
-            "items": {"type": "string", "enum": [str(action) for action in lifecycle.Action]},
+            "items": {"type": "string", "enum": [str(action) for action in TransitionAction]},
             "description": "Transitions the caller may take now.",
         },
     )

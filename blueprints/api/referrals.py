@@ -77,7 +77,9 @@ class Referrals(MethodView):
         """Create a draft referral about a new child (`child`) or a known one (`child_id`)."""
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is None:
-            return referrals.create_referral(current_user, **data)
+            return lifecycle.for_viewer(
+                current_user, referrals.create_referral(current_user, **data)
+            )
         if not 1 <= len(key) <= 200:
             raise Invalid(
                 "The Idempotency-Key is 1 to 200 characters.",
@@ -89,13 +91,15 @@ class Referrals(MethodView):
             # The referral as it is now (read, scoped and audited like any
             # read): never a stored copy, which could outlive an erasure.
             made = referrals.read_referral(current_user, uuid.UUID(earlier.response_body["id"]))
-            response = jsonify(ReferralDetailSchema().dump(made))
+            response = jsonify(
+                ReferralDetailSchema().dump(lifecycle.for_viewer(current_user, made))
+            )
             response.status_code = earlier.status_code
             response.headers["Idempotent-Replayed"] = "true"
             return response
         referral = referrals.create_referral(current_user, **data)
         referrals.remember_response(current_user, key, fingerprint, 201, {"id": str(referral.id)})
-        return referral
+        return lifecycle.for_viewer(current_user, referral)
 
 
 def _page_of(query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Referral]:
@@ -135,7 +139,7 @@ class ReferralDetail(MethodView):
         """One referral, with the actions the caller may take. Sends an ETag."""
         referral = referrals.read_referral(current_user, referral_id)
         blp.set_etag(etag_data(referral))
-        return referral
+        return lifecycle.for_viewer(current_user, referral)
 
     @requires(Permission.REFERRALS_UPDATE)
     @blp.etag
@@ -149,7 +153,7 @@ class ReferralDetail(MethodView):
         blp.check_etag(etag_data(referral))
         referrals.update_referral(current_user, referral, data)
         blp.set_etag(etag_data(referral))
-        return referral
+        return lifecycle.for_viewer(current_user, referral)
 
 
 @blp.route("/referrals/<uuid:referral_id>/transitions")
@@ -169,7 +173,7 @@ class Transitions(MethodView):
             data.pop("action"),
             **data,
         )
-        return referral
+        return lifecycle.for_viewer(current_user, referral)
 
 
 @blp.route("/referrals/<uuid:referral_id>/legal-hold")
@@ -186,7 +190,7 @@ class LegalHold(MethodView):
         retention.set_legal_hold(
             current_user, referral, on=data["legal_hold"], reason=data["reason"]
         )
-        return referral
+        return lifecycle.for_viewer(current_user, referral)
 
 
 @blp.route("/referrals/<uuid:referral_id>/history")

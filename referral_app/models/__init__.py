@@ -25,6 +25,7 @@ from referral_app.models.referral import (
     RiskLevel,
     Share,
     StatusChange,
+    TransitionAction,
 )
 from referral_app.models.types import UTCDateTime, utcnow
 from referral_app.models.user import AuthSession, Role, SessionKind, User, UserRole
@@ -57,6 +58,7 @@ __all__ = [
     "SessionKind",
     "Share",
     "StatusChange",
+    "TransitionAction",
     "UTCDateTime",
     "User",
     "UserRole",

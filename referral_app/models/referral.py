@@ -41,6 +41,19 @@ class ReferralStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class TransitionAction(enum.StrEnum):
+    """The moves through the lifecycle (services.lifecycle says who may take
+    each, and from where)."""
+
+    SUBMIT = "submit"
+    WITHDRAW = "withdraw"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    ASSIGN = "assign"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
 class RiskLevel(enum.StrEnum):
     LOW = "low"
     MEDIUM = "medium"
@@ -153,6 +166,8 @@ Index("ix_child_postcode", Child.postcode)
 
 class Referral(Model):
     __tablename__ = "referral"
+    # Lets `viewer_actions` below be a plain attribute, not a column.
+    __allow_unmapped__ = True
     # The worklists: an agency's referrals newest first, optionally by status,
     # are read straight off these in order (LIMIT stops the scan early).
     __table_args__ = (
@@ -221,6 +236,19 @@ class Referral(Model):
         foreign_keys=[referring_user_id], lazy="joined", innerjoin=True
     )
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+
+    # The transitions the person reading it may take now, as the service that
+    # read it for them worked out (services.lifecycle.for_viewer); not a
+    # column, and nothing until a service fills it in.
+    viewer_actions: tuple[str, ...] = ()
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        """Submitted and past its triage deadline."""
+        return (
+            self.status is ReferralStatus.SUBMITTED
+            and self.triage_deadline is not None
+            and self.triage_deadline < (now or utcnow())
+        )
 
     def __repr__(self) -> str:
         return f"<Referral {self.reference} {self.status}>"
@@ -347,4 +375,5 @@ __all__ = [
     "RiskLevel",
     "Share",
     "StatusChange",
+    "TransitionAction",
 ]

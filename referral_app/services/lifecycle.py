@@ -12,10 +12,10 @@ referral's status; it writes the status change in the same transaction.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeAlias
 
 from flask import current_app
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from referral_app.models import (
     ReferralStatus,
     Role,
     StatusChange,
+    TransitionAction,
     User,
     utcnow,
 )
@@ -36,15 +37,8 @@ from referral_app.services import audit, notifications
 from referral_app.services.errors import Conflict, Forbidden, Invalid
 from referral_app.services.scoping import Relation, relations
 
-
-class Action(enum.StrEnum):
-    SUBMIT = "submit"
-    WITHDRAW = "withdraw"
-    ACCEPT = "accept"
-    DECLINE = "decline"
-    ASSIGN = "assign"
-    CLOSE = "close"
-    REOPEN = "reopen"
+# The moves, defined with the model (the schemas name them too).
+Action: TypeAlias = TransitionAction
 
 
 @dataclass(frozen=True)
@@ -131,11 +125,14 @@ def triage_deadline(referral: Referral, submitted_at: datetime) -> datetime:
 
 
 def is_overdue(referral: Referral, now: datetime | None = None) -> bool:
-    return (
-        referral.status is ReferralStatus.SUBMITTED
-        and referral.triage_deadline is not None
-        and referral.triage_deadline < (now or utcnow())
-    )
+    return referral.is_overdue(now)
+
+
+def for_viewer(actor: User, referral: Referral) -> Referral:
+    """The referral with what `actor` may do with it now worked out once
+    (`viewer_actions`), for a response that shows it."""
+    referral.viewer_actions = tuple(str(action) for action in allowed_actions(actor, referral))
+    return referral
 
 
 def assignable_users(referral: Referral) -> list[User]:
