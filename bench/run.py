@@ -67,6 +67,9 @@ MANAGER = "manager0@bench-0001.example"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # The scenarios the reference serves too (reference.py: list, detail, create).
 REFERENCE_SCENARIOS = ("list", "detail", "create", "writers")
+# Cores busy with something other than the benchmark above which a
+# scenario's measurement is taken again (--retries).
+BUSY_ELSEWHERE = 0.25
 
 
 def sh(
@@ -82,6 +85,14 @@ def psql(database: str, sql: str, check: bool = True) -> str:
     return sh(
         "psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qAtc", sql, check=check
     )
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_: Any) -> None:
+        return None  # a redirect is the answer (a lapsed session's is to /login)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 @dataclass
@@ -109,7 +120,7 @@ def request(
     if cookie:
         req.add_header("Cookie", cookie)
     try:
-        with urllib.request.urlopen(req, timeout=30) as response:
+        with _OPENER.open(req, timeout=30) as response:
             raw = response.read()
             kind = response.headers.get("Content-Type", "")
             parsed = json.loads(raw) if raw and kind.startswith("application/json") else raw
@@ -708,7 +719,7 @@ def count_round_trips(
             targets.append(("reference", stack.reference[0].base))
         for which, base in targets:
             warm = send(base, scenario, token, cookie)
-            if warm.status >= 400:
+            if warm.status >= 300:
                 print(f"warning: {which} {scenario.name} answered {warm.status}")
             if log is None:
                 answer = send(base, scenario, token, cookie)
@@ -846,6 +857,13 @@ def main() -> None:
         default=60,
         help="Before each scenario, wait up to this many seconds for the machine to be idle.",
     )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        help=f"Times to measure a scenario again when more than {BUSY_ELSEWHERE} of a core "
+        "was busy elsewhere meanwhile.",
+    )
     parser.add_argument("--reuse", action="store_true", help="Keep the database already loaded.")
     parser.add_argument(
         "--product-rev", help="Serve this git revision of the product instead of the work tree."
@@ -969,19 +987,26 @@ def main() -> None:
                     not stack.reference or scenario.name not in REFERENCE_SCENARIOS
                 ):
                     continue
-                result = measure(
-                    stack,
-                    which,
-                    scenario,
-                    token,
-                    cookie,
-                    args.seconds,
-                    args.connections,
-                    url,
-                    args.quiet_wait,
-                )
-                results[which][scenario.name] = result
-                print(which, scenario.name, {k: round(v, 2) for k, v in result.items()})
+                # A scenario measured while something else kept the cores
+                # busy is measured again (the least disturbed attempt kept).
+                for _ in range(1 + args.retries):
+                    result = measure(
+                        stack,
+                        which,
+                        scenario,
+                        token,
+                        cookie,
+                        args.seconds,
+                        args.connections,
+                        url,
+                        args.quiet_wait,
+                    )
+                    print(which, scenario.name, {k: round(v, 2) for k, v in result.items()})
+                    kept = results[which].get(scenario.name)
+                    if kept is None or result["elsewhere"] < kept["elsewhere"]:
+                        results[which][scenario.name] = result
+                    if result["elsewhere"] <= BUSY_ELSEWHERE:
+                        break
         rss = worker_rss_mb(stack.app_pids("product"))
     finally:
         stack.stop()
