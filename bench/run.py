@@ -877,6 +877,10 @@ def main() -> None:
         "--no-results", action="store_true", help="Print the table; do not append it."
     )
     args = parser.parse_args()
+    # Stopped with SIGTERM (or SIGINT, where a background job ignores it):
+    # the servers are stopped and log_statement reset on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: make wrk")
     tree, described = product_tree(args.product_rev)
