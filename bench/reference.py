@@ -61,13 +61,15 @@ def _plain(value: Any) -> Any:
 # ---------------------------------------------------------------------------
 # THE PRODUCT'S STATEMENTS. Captured from main at 4df7865 (PostgreSQL
 # log_statement = 'all' on a scratch database, one list, detail and create;
-# bench/run.py --count-only shows them again). The product's $n parameters
+# `bench/run.py --statements` shows them again), the audit write from
+# 74952b9 (events written unsealed, sealed by the product's sequencer; the
+# other statements unchanged there). The product's $n parameters
 # are written %s here (psycopg sends them as $n again). Not mirrored: the
 # pool's pre-ping (`;` on every checkout), which is not a statement of the
 # request. Update this block (and the audit write below) when the product's
 # statements change.
 # ---------------------------------------------------------------------------
-MIRRORS = "4df7865"
+MIRRORS = "74952b9"
 
 SESSION_LOOKUP = """\
 SELECT auth_session.id, auth_session.user_id, auth_session.kind, auth_session.secret_hash,
@@ -270,18 +272,16 @@ closed_at, legal_hold, legal_hold_reason, overdue_notified_at, version) VALUES (
 %s, %s::VARCHAR, %s::TIMESTAMP WITH TIME ZONE, %s::INTEGER)
 """
 
-AUDIT_CHAIN_HEAD = """\
-SELECT seq, hash FROM audit_chain_head(%s)
-"""
-
-INSERT_AUDIT_EVENT = """\
-INSERT INTO audit_event (seq, occurred_at, request_id, actor_user_id,
-actor_organisation_id, actor_role, action, record_type, record_id, record_ids, fields,
-recipient_organisation_id, reason, outcome, client_ip, prev_hash, hash) VALUES (%s::BIGINT,
-%s::TIMESTAMP WITH TIME ZONE, %s::VARCHAR, %s::UUID, %s::UUID, %s::VARCHAR, %s::VARCHAR,
+# All of a transaction's events in one INSERT: the column list, then one
+# VALUES group per event.
+INSERT_AUDIT_EVENTS = """\
+INSERT INTO audit_event (occurred_at, request_id, actor_user_id, actor_organisation_id,
+actor_role, action, record_type, record_id, record_ids, fields, recipient_organisation_id,
+reason, outcome, client_ip, written_at, mac) VALUES """
+AUDIT_EVENT_VALUES = """\
+(%s::TIMESTAMP WITH TIME ZONE, %s::VARCHAR, %s::UUID, %s::UUID, %s::VARCHAR, %s::VARCHAR,
 %s::VARCHAR, %s::VARCHAR, %s::JSON, %s::JSON, %s::UUID, %s::VARCHAR, %s::VARCHAR,
-%s::VARCHAR, %s::VARCHAR, %s::VARCHAR)
-"""
+%s::VARCHAR, %s::TIMESTAMP WITH TIME ZONE, %s::VARCHAR)"""
 
 # The list: direction=incoming, newest first; counted at most this far
 # (services/paging.COUNT_WINDOW), as the product does.
@@ -289,8 +289,8 @@ COUNT_WINDOW = 1_000
 PAGE_SIZE = 25
 # --------------------------------- end of the product's statements ---------
 
-CHAIN_LOCK_KEY = 0x41554454  # services/audit.CHAIN_LOCK_KEY
-GENESIS_HASH = "0" * 64
+# models/audit.MAC_DOMAIN: starts the message of an unsealed event's HMAC.
+MAC_DOMAIN = "referral-audit-event/v1\n"
 CASE_ROLES = frozenset({"referrer", "caseworker", "manager"})
 # services/lifecycle.RULES, in its order: action -> (from statuses, side, roles, assignee may).
 RULES = {
@@ -404,56 +404,51 @@ def audit_event(user: dict[str, Any], action: str, **details: Any) -> dict[str, 
     }
 
 
-def _canonical(seq: int, event: dict[str, Any]) -> str:
-    # models/audit.AuditEvent.canonical, serialised as services/audit.chain_hash does.
-    plain = {
+def _mac(event: dict[str, Any], written_at: datetime) -> str:
+    # models/audit.event_mac: the event's content (models/audit.content) and
+    # when it was written, not its place in the chain.
+    content = {
         **event,
-        "seq": seq,
         "occurred_at": event["occurred_at"].isoformat(),
         "actor_user_id": str(event["actor_user_id"]) if event["actor_user_id"] else None,
         "actor_organisation_id": (
             str(event["actor_organisation_id"]) if event["actor_organisation_id"] else None
         ),
+        "written_at": written_at.isoformat(),
     }
-    return json.dumps(plain, sort_keys=True, separators=(",", ":"))
+    message = MAC_DOMAIN + json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hmac.new(AUDIT_KEY, message.encode(), hashlib.sha256).hexdigest()
 
 
 def write_audit(cur: psycopg.Cursor[dict[str, Any]], events: list[dict[str, Any]]) -> None:
-    """The product's audit write at 4df7865 (services/audit._seal_pending_events):
-    the chain lock and the head in one statement, then each event with the
-    next seq and its HMAC over the canonical row and the previous hash, all
-    inserted in one executemany. The lock is held until COMMIT."""
-    head = cur.execute(AUDIT_CHAIN_HEAD, (CHAIN_LOCK_KEY,)).fetchone()
-    seq, prev_hash = (head["seq"], head["hash"]) if head else (0, GENESIS_HASH)
-    rows = []
+    """The product's audit write at 74952b9 (services/audit._write_pending_events):
+    all of the transaction's events in one INSERT, unsealed (no seq,
+    prev_hash or hash), each with its own HMAC; no lock. The product's
+    sequencer (`flask audit seal --watch`, which bench/run.py starts) seals
+    them into the chain after the commit, the reference's with the product's."""
+    written_at = datetime.now(UTC)
+    values: list[Any] = []
     for event in events:
-        seq += 1
-        digest = hmac.new(
-            AUDIT_KEY, (_canonical(seq, event) + prev_hash).encode(), hashlib.sha256
-        ).hexdigest()
-        rows.append(
-            (
-                seq,
-                event["occurred_at"],
-                event["request_id"],
-                event["actor_user_id"],
-                event["actor_organisation_id"],
-                event["actor_role"],
-                event["action"],
-                event["record_type"],
-                event["record_id"],
-                Json(event["record_ids"]),
-                Json(event["fields"]),
-                event["recipient_organisation_id"],
-                event["reason"],
-                event["outcome"],
-                event["client_ip"],
-                prev_hash,
-                digest,
-            )
-        )
-        prev_hash = digest
-    cur.executemany(INSERT_AUDIT_EVENT, rows)
+        values += [
+            event["occurred_at"],
+            event["request_id"],
+            event["actor_user_id"],
+            event["actor_organisation_id"],
+            event["actor_role"],
+            event["action"],
+            event["record_type"],
+            event["record_id"],
+            Json(event["record_ids"]),
+            Json(event["fields"]),
+            event["recipient_organisation_id"],
+            event["reason"],
+            event["outcome"],
+            event["client_ip"],
+            written_at,
+            _mac(event, written_at),
+        ]
+    statement = INSERT_AUDIT_EVENTS + ", ".join([AUDIT_EVENT_VALUES] * len(events))
+    cur.execute(statement, values)
 
 
 # --- the answers -------------------------------------------------------------

@@ -44,6 +44,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -60,8 +61,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv" / "bin"
-PORT = 8765  # the product's first host; further hosts take the next ports
-REFERENCE_PORT = 8775
+# The product's first host (--port); further hosts take the next ports, and
+# the reference's hosts the ports from 10 above.
+PORT = 8765
 PASSWORD = "bench-password-2026"
 MANAGER = "manager0@bench-0001.example"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -219,6 +221,12 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                sys.exit(
+                    f"Port {self.port} is taken (another benchmark running?): "
+                    "wait for it, or choose other ports with --port."
+                )
         command = [str(VENV / "gunicorn"), "--workers", str(self.workers)]
         if "--no-control-socket" in sh(str(VENV / "gunicorn"), "--help"):
             command.append("--no-control-socket")  # gunicorn 25+: one per host otherwise
@@ -841,6 +849,7 @@ def main() -> None:
     parser.add_argument("--organisations", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--port", type=int, default=PORT, help="The product's first port.")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers in all")
     parser.add_argument(
         "--hosts", type=int, default=1, help="app servers (gunicorn masters) sharing the workers"
@@ -898,14 +907,16 @@ def main() -> None:
     )
     per_host = max(1, args.workers // args.hosts)
     product = [
-        Server(f"product host {n + 1}", PORT + n, "referral_app:create_app()", per_host, env, tree)
+        Server(
+            f"product host {n + 1}", args.port + n, "referral_app:create_app()", per_host, env, tree
+        )
         for n in range(args.hosts)
     ]
     reference = (
         [
             Server(
                 f"reference host {n + 1}",
-                REFERENCE_PORT + n,
+                args.port + 10 + n,
                 "reference:create_app()",
                 per_host,
                 env,
@@ -926,8 +937,8 @@ def main() -> None:
     # First pass: one worker a server, statements logged; sign in, find the
     # scenarios' ids, count each request's round trips.
     counting = Stack(
-        [Server("product", PORT, product[0].app, 1, env, tree)],
-        [Server("reference", REFERENCE_PORT, reference[0].app, 1, env, ROOT, reference[0].extra)]
+        [Server("product", args.port, product[0].app, 1, env, tree)],
+        [Server("reference", args.port + 10, reference[0].app, 1, env, ROOT, reference[0].extra)]
         if reference
         else [],
         sequencer,
