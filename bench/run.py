@@ -719,6 +719,7 @@ def count_round_trips(
     """Round trips per request for each scenario, product and reference: one
     request to warm the worker's connection, then one counted."""
     counts: dict[str, dict[str, str]] = {"product": {}, "reference": {}}
+    sent: dict[tuple[str, str], list[str]] = {}
     for scenario in scenarios:
         if scenario.name in ("healthz", "writers"):
             continue
@@ -737,11 +738,33 @@ def count_round_trips(
                 lambda b=base, s=scenario: send(b, s, token, cookie)
             )
             counts[which][scenario.name] = number
+            sent[which, scenario.name] = statements
             if show:
                 print(f"\n=== {which} {scenario.name}: {answer.status}, {number} statements")
                 for text in statements:
-                    print("  " + text.replace("\n", "\n  "))
+                    print("  > " + text.replace("\n", "\n    "))
+    counts["reference"]["differs"] = _reference_drift(sent)
     return counts
+
+
+def _reference_drift(sent: dict[tuple[str, str], list[str]]) -> str:
+    """Which of the reference's statements the product did not send for the
+    same request (bench/reference.py's block needs updating when any)."""
+
+    def norm(statement: str) -> str:
+        return re.sub(r"\s+", " ", re.sub(r"\$\d+", "?", statement)).strip()
+
+    drift = []
+    for (which, name), statements in sent.items():
+        if which != "reference":
+            continue
+        product = {norm(text) for text in sent.get(("product", name), [])}
+        missing = [text for text in statements if norm(text) not in product]
+        for text in missing:
+            print(f"warning: the reference's {name} sends what the product does not: {text[:120]}")
+        if missing:
+            drift.append(f"{name} ({len(missing)})")
+    return ", ".join(drift)
 
 
 def measure(
@@ -1027,6 +1050,15 @@ def main() -> None:
         stack.stop()
 
     health = results["product"]["healthz"]["rps"]
+    drift = ""
+    if reference and log is not None and log.path is not None:
+        differs = counts["reference"].pop("differs", "")
+        drift = (
+            f" The reference sends statements the product no longer sends, in: {differs} "
+            "(bench/reference.py's block needs updating)."
+            if differs
+            else " The reference's statements are all among the product's."
+        )
     counted = (
         "statements (round trips) at the database"
         if log is not None
@@ -1039,7 +1071,7 @@ def main() -> None:
         f"Machine: {machine()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
         f"Product: {described}"
         f"{', audit sequencer `flask audit seal --watch` running' if sequencer else ''}. "
-        f"bench-seed: {seed_seconds:.0f} s. Worker RSS after the run: {rss:.0f} MB.",
+        f"bench-seed: {seed_seconds:.0f} s. Worker RSS after the run: {rss:.0f} MB.{drift}",
         "",
         f"| scenario | req/s | ratio to /healthz | ratio to reference | p50 ms | p99 ms | non-2xx "
         f"| {counted} | app CPU ms/req | PostgreSQL CPU ms/req | cores busy elsewhere |",
