@@ -18,6 +18,7 @@ from referral_app.models import Child, Referral, ReferralStatus, Share, User, ut
 from referral_app.models.referral import child_full_name
 from referral_app.services import audit, paging
 from referral_app.services.referral_order import Order, last_activity, order_for
+from referral_app.services.referral_rows import Row, page_statement, shaped, with_overdue
 from referral_app.services.scoping import Relation, held_as, held_referrals, live_share
 
 # A referral's reference, e.g. R-2026-000123 (referrals.next_reference).
@@ -139,7 +140,7 @@ class ShareTerms:
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Referral]
+    items: list[Row]  # services.referral_rows: shaped like a Referral
     # Exact when `exact`; otherwise a lower bound: there are at least this many.
     total: int
     exact: bool = True
@@ -175,23 +176,14 @@ def list_referrals(
     # agencies and people: a "deferred join", one statement.
     chosen = _page_rows(ways, order, start, page_size + look_ahead)
     in_order = order.of(chosen)
-    activity: dict[uuid.UUID, datetime] = {}
-    if details:
-        rows = db.session.execute(
-            select(Referral, last_activity(actor))
-            .join(chosen, Referral.id == chosen.c.id)
-            .order_by(*in_order)
-        ).unique()
-        items = []
-        for referral, changed in rows:
-            items.append(referral)
-            activity[referral.id] = changed
-    else:
-        items = list(
-            db.session.scalars(
-                select(Referral).join(chosen, Referral.id == chosen.c.id).order_by(*in_order)
-            ).unique()
-        )
+    # Plain rows (services.referral_rows), not ORM objects: a page is read
+    # and shaped without building and tracking 25 referrals and their parts.
+    extra = [last_activity(actor).label("last_activity")] if details else []
+    result = db.session.execute(page_statement(chosen, in_order, extra))
+    items = with_overdue(shaped(list(result.keys()), result.all()))
+    activity: dict[uuid.UUID, datetime] = (
+        {row["id"]: row["last_activity"] for row in items} if details else {}
+    )
     if filters.q:
         more = len(items) > page_size
         items = items[:page_size]
@@ -203,7 +195,7 @@ def list_referrals(
         "referral.search" if filters.q else "referral.list",
         actor,
         record_type="referral",
-        record_ids=[referral.id for referral in items],
+        record_ids=[row["id"] for row in items],
         fields=[name for name, value in filters.__dict__.items() if value and name != "sort"],
     )
     return Page(
@@ -215,14 +207,14 @@ def list_referrals(
     )
 
 
-def _shares_held(actor: User, items: list[Referral]) -> dict[uuid.UUID, ShareTerms]:
+def _shares_held(actor: User, items: list[Row]) -> dict[uuid.UUID, ShareTerms]:
     """The live share through which the actor's agency holds each row it
     neither made nor received (one statement; none when there is no such row)."""
     own = actor.organisation_id
     shared = [
-        referral.id
-        for referral in items
-        if own not in (referral.referring_organisation_id, referral.receiving_organisation_id)
+        row["id"]
+        for row in items
+        if own not in (row["referring_organisation_id"], row["receiving_organisation_id"])
     ]
     if not shared:
         return {}

@@ -24,7 +24,7 @@ from referral_app.models import (
     utcnow,
 )
 from referral_app.services import audit
-from referral_app.services.errors import Conflict, Forbidden, Invalid
+from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 # Finding referrals has its own module; its names are this service's too.
 from referral_app.services.referral_lists import (  # noqa: F401
@@ -35,6 +35,7 @@ from referral_app.services.referral_lists import (  # noqa: F401
     list_referrals,
     search,
 )
+from referral_app.services.referral_rows import Row, held_row
 from referral_app.services.scoping import (
     Relation,
     child_is_visible,
@@ -171,6 +172,16 @@ def read_referral(actor: User, referral_id: uuid.UUID) -> Referral:
     referral = get_held_referral(actor, referral_id)
     audit.record("referral.read", actor, record_type="referral", record_id=referral.id)
     return referral
+
+
+def read_referral_row(actor: User, referral_id: uuid.UUID) -> Row:
+    """The same read as `read_referral`, as a row (services.referral_rows):
+    for an answer that only shows the referral."""
+    row = held_row(actor, referral_id)
+    if row is None:
+        raise NotFound("No such referral.")
+    audit.record("referral.read", actor, record_type="referral", record_id=row["id"])
+    return row
 
 
 def read_child(actor: User, child_id: uuid.UUID) -> Child:

@@ -80,7 +80,7 @@ def _holds_as(organisation_id: uuid.UUID, relation: Relation, now: datetime) -> 
 
 def holds(organisation_id: uuid.UUID, now: datetime | None = None) -> ColumnElement[bool]:
     """SQL condition: the organisation holds the referral row (any way)."""
-    now = now or utcnow()
+    now = utcnow() if now is None else now
     return or_(
         _holds_as(organisation_id, Relation.REFERRING, now),
         _holds_as(organisation_id, Relation.RECEIVING, now),
@@ -109,14 +109,23 @@ def get_held_referral(actor: User, referral_id: uuid.UUID) -> Referral:
     return referral
 
 
-def relations(actor: User, referral: Referral, now: datetime | None = None) -> set[Relation]:
-    """How the actor's organisation holds this referral (possibly several ways)."""
+def sides(actor: User, referral: Referral) -> set[Relation]:
+    """Whether the actor's organisation holds the referral as its referring
+    or its receiving agency: what the lifecycle's rules ask (no statement;
+    `referral` may be a row of services.referral_rows)."""
     found: set[Relation] = set()
     org = actor.organisation_id
     if referral.referring_organisation_id == org:
         found.add(Relation.REFERRING)
     if referral.receiving_organisation_id == org and referral.submitted_at is not None:
         found.add(Relation.RECEIVING)
+    return found
+
+
+def relations(actor: User, referral: Referral, now: datetime | None = None) -> set[Relation]:
+    """How the actor's organisation holds this referral (possibly several ways)."""
+    found = sides(actor, referral)
+    org = actor.organisation_id
     if referral.receiving_organisation_id == org or found:
         # The referring and receiving agencies are never given a share
         # (casework.share refuses it), so there is nothing more to ask.
