@@ -169,21 +169,31 @@ def list_referrals(
     # are more ("at least", total_exact false). A worklist is counted, to
     # at most paging.COUNT_WINDOW rows past the page, straight off an index.
     look_ahead = 1 if filters.q else 0
-    if not filters.q:
-        total, exact = paging.bounded_count(db.session, matching, start)
     # The page is chosen on the referral rows alone (read off the agency
     # indexes in order), and only its rows are joined to their child,
-    # agencies and people: a "deferred join", one statement.
+    # agencies and people: a "deferred join". The count is a column of the
+    # same statement (one round trip), read again on its own only for a
+    # page past the end, which has no row to carry it.
     chosen = _page_rows(ways, order, start, page_size + look_ahead)
     in_order = order.of(chosen)
+    extra = [last_activity(actor).label("last_activity")] if details else []
+    if not filters.q:
+        extra.append(paging.bounded_count_of(matching, start).scalar_subquery().label("total"))
     # Plain rows (services.referral_rows), not ORM objects: a page is read
     # and shaped without building and tracking 25 referrals and their parts.
-    extra = [last_activity(actor).label("last_activity")] if details else []
     result = db.session.execute(page_statement(chosen, in_order, extra))
     items = with_overdue(shaped(list(result.keys()), result.all()))
     activity: dict[uuid.UUID, datetime] = (
-        {row["id"]: row["last_activity"] for row in items} if details else {}
+        {row["id"]: row.pop("last_activity") for row in items} if details else {}
     )
+    if not filters.q:
+        if items:
+            counted = items[0]["total"]
+            for row in items:
+                del row["total"]
+            total, exact = counted, paging.exact_within(counted, start)
+        else:
+            total, exact = paging.bounded_count(db.session, matching, start)
     if filters.q:
         more = len(items) > page_size
         items = items[:page_size]

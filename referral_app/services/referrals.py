@@ -88,8 +88,43 @@ def next_reference() -> str:
     return f"R-{year}-{value:06d}"
 
 
+def _receiving_and_reference(actor: User, organisation_id: uuid.UUID) -> tuple[Organisation, str]:
+    """The receiving organisation (checked as `_receiving_organisation`
+    does) and the referral's reference (`next_reference`). On PostgreSQL in
+    one statement: the counter's bump is a data-modifying CTE of the
+    organisation's read (a refused organisation rolls the bump back with the
+    rest of the request)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return _receiving_organisation(actor, organisation_id), next_reference()
+    year = utcnow().year
+    bump = (
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last_value=ReferenceCounter.last_value + 1)
+        .returning(ReferenceCounter.last_value)
+        .cte("bump")
+    )
+    found = db.session.execute(
+        select(Organisation, select(bump.c.last_value).scalar_subquery()).where(
+            Organisation.id == organisation_id
+        )
+    ).first()
+    organisation, value = found if found is not None else (None, None)
+    _check_receiving(actor, organisation)
+    assert organisation is not None
+    if value is None:  # the year's first referral: its counter row is made
+        return organisation, next_reference()
+    return organisation, f"R-{year}-{value:06d}"
+
+
 def _receiving_organisation(actor: User, organisation_id: uuid.UUID) -> Organisation:
     organisation = db.session.get(Organisation, organisation_id)
+    _check_receiving(actor, organisation)
+    assert organisation is not None
+    return organisation
+
+
+def _check_receiving(actor: User, organisation: Organisation | None) -> None:
     if organisation is None or not organisation.active:
         raise Invalid(
             "Choose an active receiving agency.",
@@ -100,7 +135,6 @@ def _receiving_organisation(actor: User, organisation_id: uuid.UUID) -> Organisa
             "A referral goes to another agency.",
             {"receiving_organisation_id": ["Choose an agency other than your own."]},
         )
-    return organisation
 
 
 def _visible_child(actor: User, child_id: uuid.UUID) -> Child:
@@ -132,7 +166,7 @@ def create_referral(
             "Give the child's details or the id of a known child, not both.",
             {"child": ["Give either child or child_id."]},
         )
-    receiving = _receiving_organisation(actor, receiving_organisation_id)
+    receiving, reference = _receiving_and_reference(actor, receiving_organisation_id)
     if child_id is not None:
         subject = _visible_child(actor, child_id)
     else:
@@ -142,7 +176,7 @@ def create_referral(
         db.session.flush()
         audit.record("child.create", actor, record_type="child", record_id=subject.id, fields=child)
     referral = Referral(
-        reference=next_reference(),
+        reference=reference,
         child=subject,
         referring_organisation_id=actor.organisation_id,
         referring_user_id=actor.id,
