@@ -116,16 +116,16 @@ def page_statement(chosen: Any, in_order: list[Any], extra: Sequence[Any] = ()) 
 
 
 @cache
-def _detail_statement(dialect: str, condition: Callable[..., Any]) -> Select[Any]:
+def _detail_statement(dialect: str, rules: tuple[Callable[..., Any], ...]) -> Select[Any]:
     """One held referral, prebuilt once per database kind (the scoping's form
-    depends on it) and scoping rule: the organisation, the time and the id
-    are parameters."""
-    del dialect
+    depends on it) and scoping rules in force: the organisation, the time and
+    the id are parameters."""
+    del dialect, rules
     return (
         select(*COLUMNS)
         .select_from(_joined(REFERRAL))
         .where(
-            condition(bindparam("organisation_id", type_=Referral.id.type), bindparam("now")),
+            scoping.holds(bindparam("organisation_id", type_=Referral.id.type), bindparam("now")),
             REFERRAL.c.id == bindparam("referral_id", type_=Referral.id.type),
         )
     )
@@ -133,7 +133,7 @@ def _detail_statement(dialect: str, condition: Callable[..., Any]) -> Select[Any
 
 def held_row(actor: User, referral_id: uuid.UUID) -> Row | None:
     """The referral as a row, if the actor's organisation holds it."""
-    statement = _detail_statement(db.session.get_bind().dialect.name, scoping.holds)
+    statement = _detail_statement(db.session.get_bind().dialect.name, scoping.rules_in_force())
     result = db.session.execute(
         statement,
         {"organisation_id": actor.organisation_id, "now": utcnow(), "referral_id": referral_id},

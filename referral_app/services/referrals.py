@@ -32,6 +32,7 @@ from referral_app.services.referral_lists import (  # noqa: F401
     Page,
     ReferralFilters,
     ShareTerms,
+    first_pages,
     list_referrals,
     search,
 )

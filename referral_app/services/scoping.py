@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, Select, Uuid, and_, any_, exists, func, or_, select
 
@@ -98,7 +100,17 @@ def held_as(actor: User, relation: Relation, now: datetime | None = None) -> Sel
     exactly `held_referrals` narrowed to that way: a referral's referring and
     receiving agencies differ, and neither is ever given a share of it
     (casework.share), so the three ways never overlap."""
-    return select(Referral).where(_holds_as(actor.organisation_id, relation, now or utcnow()))
+    return select(Referral).where(
+        _holds_as(actor.organisation_id, relation, utcnow() if now is None else now)
+    )
+
+
+def rules_in_force() -> tuple[Callable[..., Any], ...]:
+    """The functions the scoping rules are made of, as they are now: a
+    statement built from them once and kept (services.referral_lists,
+    referral_rows) is kept under these, so that a changed rule (a test's
+    faulty one, say) is never answered by a statement built from the old."""
+    return (holds, live_share, live_share_exists, held_as, _holds_as, _shared_with, note_is_visible)
 
 
 def get_held_referral(actor: User, referral_id: uuid.UUID) -> Referral:
