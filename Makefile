@@ -28,10 +28,12 @@ migrate: $(STAMP) ## Bring the database schema up to date (flask db upgrade)
 demo: migrate ## Load the demo agencies, users and referrals and print the logins
 	$(FLASK) seed-demo
 
-run: demo ## Set up, migrate, load demo data, start the job runner and serve on http://127.0.0.1:5000
+run: demo ## Set up, migrate, load demo data, start the job runner and the audit sequencer, and serve on http://127.0.0.1:5000
 	@echo "Background jobs: huey_consumer referral_app.jobs.huey (queue in instance/jobs.db)"
+	@echo "Audit sequencer: flask audit seal --watch"
 	@$(BIN)/huey_consumer referral_app.jobs.huey --workers 2 --quiet & consumer=$$!; \
-	trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) audit seal --watch & sequencer=$$!; \
+	trap 'kill $$consumer $$sequencer 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP) ## Run the whole test suite (TEST_DATABASE_URL picks PostgreSQL)

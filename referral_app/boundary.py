@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from referral_app import rls
 from referral_app.extensions import db
-from referral_app.services import audit
+from referral_app.services import audit, audit_sequencer
 
 REQUEST_ID_HEADER = "X-Request-ID"
 request_log = logging.getLogger("referral_app.requests")
@@ -110,6 +110,12 @@ def commit_or_roll_back(response: Response) -> Response:
         if kept:
             audit.add_pending(db.session, kept)
             db.session.commit()
+    if current_app.config.get("AUDIT_SEAL_AFTER_REQUEST"):
+        # The test suite's setting: seal at once, in a transaction of its
+        # own, not counted among the request's statements.
+        counted = g.get("query_count", 0)
+        audit_sequencer.seal_what_was_written(db.session)
+        g.query_count = counted
     if "request_id" in g:
         response.headers[REQUEST_ID_HEADER] = g.request_id
         if current_app.config.get("QUERY_COUNT_HEADER"):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
@@ -19,6 +20,7 @@ from referral_app.extensions import db
 from referral_app.models import OrganisationKind, Role
 from referral_app.services import (
     audit,
+    audit_sequencer,
     checkpoints,
     demo,
     notifications,
@@ -176,6 +178,26 @@ def checkpoint_audit() -> None:
     checkpoint = checkpoints.write_checkpoint(db.session)
     db.session.commit()
     click.echo(f"checkpoint: seq {checkpoint.seq}, written to {checkpoints.store()}")
+
+
+@audit_cli.command("seal")
+@click.option("--watch", is_flag=True, help="Keep running, sealing as events are written.")
+@click.option("--interval", default=0.2, show_default=True, help="Seconds between passes.")
+def seal_audit(watch: bool, interval: float) -> None:
+    """Seal the audit events written since the last pass into the chain
+    (give each its seq and hash). With --watch, the sequencer: runs until
+    SIGTERM or SIGINT; one per deployment or one per host, both are safe."""
+    if watch:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        total = audit_sequencer.watch(current_app._get_current_object(), interval=interval)  # type: ignore[attr-defined]
+        click.echo(f"sealed {total} events")
+        return
+    total = 0
+    while sealed := audit_sequencer.seal(db.session):  # batch after batch, until none is full
+        total += sealed
+        if sealed < 5000:
+            break
+    click.echo(f"sealed {total} events")
 
 
 @outbox_cli.command("send")

@@ -37,6 +37,13 @@ class Config:
     AUDIT_CHECKPOINT_KEY: str | None = None
     AUDIT_CHECKPOINT_PUBLIC_KEY: str | None = None
     AUDIT_CHECKPOINT_DIR: str | None = None
+    # An audit event is written unsealed and sealed into the chain by the
+    # sequencer (`flask audit seal --watch`); verify fails on one that has
+    # waited longer than this. With AUDIT_SEAL_AFTER_REQUEST each request
+    # also seals at once, after its commit (the test suite's choice: tests
+    # read the chain right after a request).
+    AUDIT_SEAL_BOUND = timedelta(seconds=5)
+    AUDIT_SEAL_AFTER_REQUEST = False
 
     # Reverse proxies in front of the app that add X-Forwarded-For (and
     # -Proto, -Host): the client address is the one this many hops back.
@@ -139,6 +146,7 @@ class Config:
         "AUDIT_CHECKPOINT_KEY",
         "AUDIT_CHECKPOINT_PUBLIC_KEY",
         "AUDIT_CHECKPOINT_DIR",
+        "AUDIT_SEAL_BOUND",  # in seconds
         "DATABASE_URL",
         "REDIS_URL",
         "SMTP_HOST",
@@ -186,6 +194,7 @@ class TestingConfig(Config):
     AUDIT_CHECKPOINT_DIR = os.path.join(
         tempfile.gettempdir(), f"referral-test-checkpoints-{os.getpid()}"
     )
+    AUDIT_SEAL_AFTER_REQUEST = True
     # The suite points this at a database of its own (TEST_DATABASE_URL).
     SQLALCHEMY_DATABASE_URI = None
     ENVIRONMENT_OVERRIDES: ClassVar[tuple[str, ...]] = ()

@@ -1,6 +1,8 @@
 """Background work on one job runner (huey), with retries and schedules:
-the audit checkpoint every minute, overdue notices and the e-mail outbox
-every minute, forgetting expired page state hourly, retention nightly.
+the audit checkpoint every minute (sealing what waits first, as a safety
+net: the sequencer, `flask audit seal --watch`, does the sealing), overdue
+notices and the e-mail outbox every minute, forgetting expired page state
+hourly, retention nightly.
 
 Storage: Redis when REDIS_URL is set (production: every host's consumer
 shares one queue and one schedule), otherwise a SQLite file in the instance
@@ -22,6 +24,7 @@ from typing import Any
 
 from flask import Flask, has_app_context
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger("referral_app.jobs")
 RETRIES = 3
@@ -76,10 +79,18 @@ def in_app(work: Callable[[], Any]) -> Any:
 
 @huey.periodic_task(crontab(minute="*"), retries=RETRIES, retry_delay=RETRY_DELAY)
 def audit_checkpoint() -> int:
-    """Sign the audit chain's head into the checkpoint store."""
+    """Seal what is waiting (harmless beside the sequencer: one sealer at a
+    time holds the chain lock, the other seals nothing), then sign the audit
+    chain's head into the checkpoint store."""
     from referral_app.extensions import db
-    from referral_app.services import checkpoints
+    from referral_app.services import audit_sequencer, checkpoints
 
+    try:
+        in_app(lambda: audit_sequencer.seal(db.session))
+    except DBAPIError as error:
+        # A consumer running as the web role may not update the trail; the
+        # sequencer seals, and the checkpoint still signs the sealed head.
+        log.warning("audit_checkpoint: not sealed first (%s)", type(error.orig).__name__)
     return int(in_app(lambda: checkpoints.write_checkpoint(db.session).seq))
 
 

@@ -5,9 +5,20 @@ import marshmallow as ma
 from schemas.common import InputSchema, OutputSchema
 from schemas.referral import OrganisationSummarySchema, PersonSchema
 
+UNSEALED = (
+    " Null while the event waits to be sealed into the chain by the sequencer"
+    " (normally well under a second after its transaction committed)."
+)
+
 
 class AuditEventSchema(OutputSchema):
-    seq = ma.fields.Integer()
+    id = ma.fields.Integer(
+        metadata={"description": "The event's id, in the order events were written."}
+    )
+    seq = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "Its place in the gap-free, hash-chained trail." + UNSEALED},
+    )
     occurred_at = ma.fields.AwareDateTime()
     request_id = ma.fields.String(allow_none=True)
     actor_user_id = ma.fields.UUID(allow_none=True)
@@ -28,8 +39,14 @@ class AuditEventSchema(OutputSchema):
     reason = ma.fields.String(allow_none=True)
     outcome = ma.fields.String()
     client_ip = ma.fields.String(allow_none=True)
-    prev_hash = ma.fields.String()
-    hash = ma.fields.String()
+    prev_hash = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "The hash of the event before it in the chain." + UNSEALED},
+    )
+    hash = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "HMAC-SHA256 of the event and prev_hash." + UNSEALED},
+    )
 
 
 class AuditEventQuerySchema(InputSchema):
@@ -97,7 +114,10 @@ class VerificationSchema(OutputSchema):
 
 
 class AccessLogEntrySchema(OutputSchema):
-    seq = ma.fields.Integer()
+    seq = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "The event's place in the audit trail." + UNSEALED},
+    )
     occurred_at = ma.fields.AwareDateTime()
     action = ma.fields.String()
     outcome = ma.fields.String()

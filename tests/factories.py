@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from referral_app.extensions import db
 from referral_app.models import OrganisationKind, Role
-from referral_app.services import organisations, users
+from referral_app.services import audit_sequencer, organisations, users
 
 PASSWORD = "a long test passphrase for the suite"
 _sequence = itertools.count(1)
@@ -35,6 +35,14 @@ class UserInfo:
     totp_secret: str | None = None
 
 
+def commit_and_seal(app: Flask) -> None:
+    """Commit, and, as a request would under AUDIT_SEAL_AFTER_REQUEST (the
+    suite's setting), seal the audit events written."""
+    db.session.commit()
+    if app.config["AUDIT_SEAL_AFTER_REQUEST"]:
+        audit_sequencer.seal_what_was_written(db.session)
+
+
 class Factory:
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -47,7 +55,7 @@ class Factory:
             organisation = organisations.create_organisation(
                 None, code=code or f"agency-{n}", name=f"Agency {n}", kind=kind
             )
-            db.session.commit()
+            commit_and_seal(self.app)
             return OrgInfo(organisation.id, organisation.code, organisation.name)
 
     def user(
@@ -70,7 +78,7 @@ class Factory:
                 password=password,
                 totp_secret=totp_secret,
             )
-            db.session.commit()
+            commit_and_seal(self.app)
             return UserInfo(
                 user.id,
                 user.email,

@@ -623,6 +623,21 @@ def test_concurrent_writes_on_both_servers_leave_one_whole_audit_chain(servers, 
     request_ids = {name: {rid for server, _, rid in results if server == name} for name in "AB"}
     assert all(len(ids) == CONCURRENT_REQUESTS // 2 for ids in request_ids.values()), request_ids
 
+    # The servers write their events unsealed; the sequencer (one pass of
+    # it, as `flask audit seal --watch` would make) seals them into one chain.
+    environment = server_environment(servers.database_url, servers.redis)
+    sealed = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "referral_app", "audit", "seal"],
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert sealed.returncode == 0, sealed.stdout + sealed.stderr
+    assert re.search(r"sealed \d+ events", sealed.stdout), sealed.stdout
+
     dsn = make_url(servers.database_url).set(drivername="postgresql").render_as_string(False)
     with psycopg.connect(dsn) as connection:
         count, lowest, highest, distinct = connection.execute(
@@ -639,7 +654,6 @@ def test_concurrent_writes_on_both_servers_leave_one_whole_audit_chain(servers, 
     for name, ids in request_ids.items():
         assert ids <= audited, f"requests to {name} missing from the trail: {ids - audited}"
 
-    environment = server_environment(servers.database_url, servers.redis)
     verified = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "referral_app", "audit", "verify"],
         cwd=REPO_ROOT,

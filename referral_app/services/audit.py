@@ -1,13 +1,14 @@
 """The audit trail: every read and change of case data, sign-ins and
 administration, written in the same transaction as what it records.
 
-Services call `record()`; the events wait in the session and are sealed just
-before the transaction commits: the chain lock is taken (a transaction-level
-advisory lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
-writers), the head of the chain is read, and each event gets the next `seq`
-and its HMAC. The lock is held only for that last step, so the chain is not a
-bottleneck for the whole request. If the events cannot be written the commit
-fails and the change with it; if the change rolls back, so do its events.
+Services call `record()`; the events wait in the session and are written
+just before the transaction commits, all of them in one INSERT, each with
+its own HMAC (`mac`) and no place in the chain yet. No lock is taken: a
+request never waits for another's audit events. If the events cannot be
+written the commit fails and the change with it; if the change rolls back,
+so do its events. The sequencer (services/audit_sequencer.py) seals them
+into the gap-free chain shortly after the commit; `verify` fails on one
+left unsealed longer than AUDIT_SEAL_BOUND.
 
 Refusals (403, and 404s that hide other agencies' records) are recorded with
 `record_denial()`: they survive the rollback of the refused request and are
@@ -16,9 +17,6 @@ committed on their own.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -26,18 +24,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from referral_app.extensions import db
 from referral_app.models import AuditEvent, User, utcnow
+from referral_app.models.audit import event_mac
 from referral_app.services import paging
+from referral_app.services.audit_verify import Verification, hmac_key, verify
 
-GENESIS_HASH = "0" * 64
-# Any constant distinct from other advisory locks of the database ("AUDT").
-CHAIN_LOCK_KEY = 0x41554454
 PENDING = "audit_pending"
+# Set on the session when events were written (what sealing after a request
+# looks at: a request that wrote none has nothing to seal).
+WRITTEN = "audit_written"
 
 
 # Reads of case data: each is a disclosure, recorded whatever becomes of the
@@ -185,41 +184,21 @@ def add_pending(session: Session | scoped_session[Any], events: list[PendingEven
     session.info.setdefault(PENDING, []).extend(events)
 
 
-def _key() -> bytes:
-    return str(current_app.config["AUDIT_HMAC_KEY"]).encode()
-
-
-def chain_hash(row: AuditEvent, prev_hash: str, key: bytes) -> str:
-    canonical = json.dumps(row.canonical(), sort_keys=True, separators=(",", ":"))
-    return hmac.new(key, (canonical + prev_hash).encode(), hashlib.sha256).hexdigest()
-
-
 @event.listens_for(Session, "before_commit")
-def _seal_pending_events(session: Session) -> None:
+def _write_pending_events(session: Session) -> None:
+    """All of the transaction's events in one INSERT (Core, not the ORM's
+    unit of work: nothing is read back), unsealed, each with its MAC."""
     events: list[PendingEvent] = session.info.pop(PENDING, [])
     if not events:
         return
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # The chain lock (held until this transaction ends: only the sealing
-        # of events is serialised, not the request), then the head, in one
-        # statement (the function audit_chain_head, migration 5f0c1d2e9a47).
-        head = session.execute(
-            text("SELECT seq, hash FROM audit_chain_head(:key)"), {"key": CHAIN_LOCK_KEY}
-        ).first()
-    else:
-        head = session.execute(
-            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-        ).first()
-    seq, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
-    key = _key()
-    for pending in events:
-        seq += 1
-        row = AuditEvent(seq=seq, prev_hash=prev_hash, hash="", **pending.__dict__)
-        row.hash = chain_hash(row, prev_hash, key)
-        prev_hash = row.hash
-        session.add(row)
-    session.flush()
+    key = hmac_key()
+    written_at = utcnow()
+    rows = [
+        {**pending.__dict__, "written_at": written_at, "mac": event_mac(pending, written_at, key)}
+        for pending in events
+    ]
+    session.connection().execute(insert(AuditEvent).values(rows))
+    session.info[WRITTEN] = True
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -228,46 +207,6 @@ def _drop_pending_events(session: Session, previous_transaction: SessionTransact
     # keeps the events recorded before it.
     if previous_transaction.parent is None:
         session.info.pop(PENDING, None)
-
-
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    checked: int
-    first_bad_seq: int | None
-    # Against the signed checkpoints (services/checkpoints.py), when checked:
-    # the newest one trusted, and what is wrong (events cut off the end).
-    checkpoint_seq: int | None = None
-    checkpoint_at: datetime | None = None
-    problem: str | None = None
-
-
-def verify(session: Session | scoped_session[Any]) -> Verification:
-    """Recompute the chain: each seq follows the last with no gap, each
-    prev_hash is the hash before it, each hash is the HMAC of its row.
-    Names the first seq where any of these fails (an edited, deleted or
-    inserted row)."""
-    key = _key()
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
-    checked = 0
-    # Streamed in batches (a server-side cursor on PostgreSQL), closed even
-    # when verification stops early.
-    rows = session.scalars(
-        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000)
-    )
-    with rows:
-        for row in rows:
-            checked += 1
-            if (
-                row.seq != expected_seq
-                or row.prev_hash != prev_hash
-                or not hmac.compare_digest(row.hash, chain_hash(row, prev_hash, key))
-            ):
-                return Verification(ok=False, checked=checked, first_bad_seq=expected_seq)
-            prev_hash = row.hash
-            expected_seq += 1
-    return Verification(ok=True, checked=checked, first_bad_seq=None)
 
 
 @dataclass(frozen=True)
@@ -310,7 +249,8 @@ def _scoped_events(actor: User) -> Any:
 def list_events(
     actor: User, filters: EventFilters, *, page: int, page_size: int
 ) -> tuple[list[AuditEvent], int]:
-    """Audit events the actor may read, newest first. The read is itself audited."""
+    """Audit events the actor may read, newest written first (those not yet
+    sealed too, their seq still None). The read is itself audited."""
     query = _scoped_events(actor)
     if filters.actor_user_id:
         query = query.where(AuditEvent.actor_user_id == filters.actor_user_id)
@@ -329,7 +269,7 @@ def list_events(
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     events = list(
         db.session.scalars(
-            query.order_by(AuditEvent.seq.desc())
+            query.order_by(AuditEvent.id.desc())
             .limit(page_size)
             .offset(paging.offset(page, page_size))
         )
@@ -350,9 +290,8 @@ def verify_for(actor: User | None) -> Verification:
 
     chain = verify(db.session)
     reach = checkpoints.check_chain(db.session)
-    problem = (
-        f"chain broken at seq {chain.first_bad_seq}" if not chain.ok else None
-    ) or reach.problem
+    broken = f"chain broken at seq {chain.first_bad_seq}" if chain.first_bad_seq else None
+    problem = broken or chain.problem or reach.problem
     result = Verification(
         ok=chain.ok and reach.ok,
         checked=chain.checked,

@@ -282,7 +282,7 @@ def _uuid(text: str) -> uuid.UUID | None:
 
 @dataclass(frozen=True)
 class AccessLogEntry:
-    seq: int
+    seq: int | None  # None until the sequencer has sealed the event
     occurred_at: datetime
     action: str
     outcome: str
@@ -305,7 +305,7 @@ def access_log(actor: User, referral_id: uuid.UUID) -> list[AccessLogEntry]:
         # An agency that holds it through a share sees its own people's
         # reads and changes: not who else holds it, nor their staff.
         query = query.where(AuditEvent.actor_organisation_id == actor.organisation_id)
-    rows = db.session.execute(query.order_by(AuditEvent.seq.desc()).limit(1000)).all()
+    rows = db.session.execute(query.order_by(AuditEvent.id.desc()).limit(1000)).all()
     audit.record("referral.access_log_read", actor, record_type="referral", record_id=referral.id)
     return [
         AccessLogEntry(event.seq, event.occurred_at, event.action, event.outcome, user, org)

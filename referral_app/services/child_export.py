@@ -95,7 +95,7 @@ def _access_entries(
         .outerjoin(User, User.id == AuditEvent.actor_user_id)
         .outerjoin(Organisation, Organisation.id == AuditEvent.actor_organisation_id)
         .where(or_(about_referrals, about_child))
-        .order_by(AuditEvent.seq.desc())
+        .order_by(AuditEvent.id.desc())  # written order: unsealed events too
         .limit(MAX_ACCESS_ENTRIES + 1)
     ).all()
     entries = [

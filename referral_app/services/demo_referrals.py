@@ -69,7 +69,7 @@ REASON_FOR_TRANSITION = frozenset({"withdraw", "decline", "reopen"})
 
 def loaded() -> bool:
     """Whether the demo referrals were loaded (their load is in the audit trail)."""
-    found = db.session.scalar(select(AuditEvent.seq).where(AuditEvent.action == LOADED).limit(1))
+    found = db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == LOADED).limit(1))
     return found is not None
 
 

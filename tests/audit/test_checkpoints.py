@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 
 from referral_app.extensions import db
 from referral_app.models import AuditEvent, Role
-from referral_app.services import audit, checkpoints
+from referral_app.services import audit, audit_sequencer, checkpoints
 from tests.audit.test_audit_trail import drop_append_only_triggers
 from tests.referral_helpers import make_world
 
@@ -94,6 +94,7 @@ def test_a_rewritten_chain_does_not_match_the_checkpoint(app, checkpointed):
     with app.app_context():
         audit.record("referral.read", None, record_type="referral", record_id="forged")
         db.session.commit()
+        audit_sequencer.seal(db.session)
         assert db.session.scalar(select(func.max(AuditEvent.seq))) == checkpointed
     result = check(app)
     assert not result.ok

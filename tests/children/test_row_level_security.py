@@ -16,10 +16,11 @@ from tests.referral_helpers import make_world
 
 # The database migrated by its owner, and a URL for a role RLS binds.
 app_role_url = test_row_level_security.app_role_url
+AS_THE_WEB_ROLE = test_row_level_security.AS_THE_WEB_ROLE
 
 
 def test_matching_and_merging_under_row_level_security(app_role_url):
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app_role_url)
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app_role_url, **AS_THE_WEB_ROLE)
     try:
         client = app.test_client()
         world = make_world(client, Factory(app))
@@ -94,7 +95,7 @@ def test_without_the_lift_row_level_security_hides_the_count(app_role_url, monke
     from referral_app.services import child_matching
 
     monkeypatch.setattr(child_matching, "beyond_holdings", nullcontext)
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app_role_url)
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app_role_url, **AS_THE_WEB_ROLE)
     try:
         client = app.test_client()
         world = make_world(client, Factory(app))

@@ -1,0 +1,181 @@
+"""Audit events written unsealed, sealed by the sequencer: a provisional id as
+the primary key, seq / prev_hash / hash NULL until sealed (seq unique), a MAC
+and the time written for each event; the triggers let a waiting event be
+sealed once and refuse every other change; audit_chain_head() goes (no
+request takes the chain lock any more).
+
+Revision ID: 98259b7f2a90
+Revises: 9279b6935057
+Create Date: 2026-11-29 21:45:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '98259b7f2a90'
+down_revision = '9279b6935057'
+branch_labels = None
+depends_on = None
+
+ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+UNSEALED = 'seq IS NULL'
+
+# Sealing gives a waiting row its seq, prev_hash and hash, once; any other
+# UPDATE (or a second sealing), DELETE and TRUNCATE are refused.
+APPEND_ONLY_POSTGRESQL = """
+CREATE OR REPLACE FUNCTION audit_event_is_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.seq IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL
+           AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL
+           AND (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash')
+               = (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash')
+        THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'audit_event is append-only: % refused', TG_OP;
+END;
+$$
+"""
+APPEND_ONLY_POSTGRESQL_BEFORE = """
+CREATE OR REPLACE FUNCTION audit_event_is_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_event is append-only: % refused', TG_OP;
+END;
+$$
+"""
+# As in 5f0c1d2e9a47, for the downgrade.
+AUDIT_CHAIN_HEAD = """
+CREATE FUNCTION audit_chain_head(lock_key bigint)
+RETURNS TABLE (seq bigint, hash text)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(lock_key);
+    RETURN QUERY
+        SELECT e.seq::bigint, e.hash::text FROM audit_event e ORDER BY e.seq DESC LIMIT 1;
+END
+$$
+"""
+# Every column sealing leaves alone (SQLite's trigger names them; IS is
+# SQLite's null-safe equality).
+UNCHANGED_BY_SEALING = (
+    'id', 'occurred_at', 'request_id', 'actor_user_id', 'actor_organisation_id', 'actor_role',
+    'action', 'record_type', 'record_id', 'record_ids', 'fields', 'recipient_organisation_id',
+    'reason', 'outcome', 'client_ip', 'written_at', 'mac',
+)
+SEALING_SQLITE = (
+    "OLD.seq IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL "
+    "AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL AND "
+    + " AND ".join(f"NEW.{column} IS OLD.{column}" for column in UNCHANGED_BY_SEALING)
+)
+
+
+def _sqlite_triggers(update_allowed_when: str | None) -> None:
+    condition = f"WHEN NOT ({update_allowed_when}) " if update_allowed_when else ""
+    op.execute(
+        f"CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event {condition}"
+        "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only: UPDATE refused'); END"
+    )
+    op.execute(
+        "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+        "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only: DELETE refused'); END"
+    )
+
+
+def _drop_sqlite_triggers() -> None:
+    op.execute("DROP TRIGGER IF EXISTS audit_event_no_update")
+    op.execute("DROP TRIGGER IF EXISTS audit_event_no_delete")
+
+
+def upgrade():
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        op.execute("DROP FUNCTION IF EXISTS audit_chain_head(bigint)")
+        op.execute("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update_delete")
+    else:
+        _drop_sqlite_triggers()
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('id', ID, nullable=True))
+        batch_op.add_column(sa.Column('written_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('mac', sa.String(length=64), nullable=True))
+    # The events so far are sealed; they keep their order as ids. Their mac
+    # and written_at stay NULL: verify needs a mac only of a waiting event.
+    op.execute("UPDATE audit_event SET id = seq")
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.drop_constraint('pk_audit_event', type_='primary')
+        batch_op.alter_column('id', existing_type=ID, nullable=False)
+        batch_op.create_primary_key('pk_audit_event', ['id'])
+        for column in ('seq', 'prev_hash', 'hash'):
+            batch_op.alter_column(
+                column,
+                existing_type=ID if column == 'seq' else sa.String(length=64),
+                nullable=True,
+            )
+        batch_op.drop_index('ix_audit_event_actor_organisation')
+    if postgresql:
+        # An identity column, not a serial: the app's role needs INSERT on
+        # the table only, no grant on a sequence. (SQLite: the rowid.)
+        op.execute("ALTER TABLE audit_event ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY")
+        op.execute(
+            "SELECT setval(pg_get_serial_sequence('audit_event', 'id'), "
+            "COALESCE((SELECT max(id) FROM audit_event), 0) + 1, false)"
+        )
+    op.create_index(
+        'ix_audit_event_actor_organisation', 'audit_event', ['actor_organisation_id', 'id']
+    )
+    op.create_index('ux_audit_event_seq', 'audit_event', ['seq'], unique=True)
+    op.create_index(
+        'ix_audit_event_unsealed',
+        'audit_event',
+        ['id'],
+        postgresql_where=sa.text(UNSEALED),
+        sqlite_where=sa.text(UNSEALED),
+    )
+    if postgresql:
+        op.execute(APPEND_ONLY_POSTGRESQL)
+        op.execute("ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update_delete")
+    else:
+        _sqlite_triggers(SEALING_SQLITE)
+
+
+def downgrade():
+    waiting = op.get_bind().execute(
+        sa.text(f"SELECT count(*) FROM audit_event WHERE {UNSEALED}")
+    ).scalar()
+    if waiting:
+        raise RuntimeError(
+            f"{waiting} audit events are not sealed yet: run `flask audit seal` first "
+            "(this revision's predecessor has no place for them)"
+        )
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        op.execute(APPEND_ONLY_POSTGRESQL_BEFORE)
+    else:
+        _drop_sqlite_triggers()
+    op.drop_index('ix_audit_event_unsealed', table_name='audit_event')
+    op.drop_index('ux_audit_event_seq', table_name='audit_event')
+    op.drop_index('ix_audit_event_actor_organisation', table_name='audit_event')
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.drop_constraint('pk_audit_event', type_='primary')
+        for column in ('seq', 'prev_hash', 'hash'):
+            batch_op.alter_column(
+                column,
+                existing_type=ID if column == 'seq' else sa.String(length=64),
+                nullable=False,
+            )
+        batch_op.create_primary_key('pk_audit_event', ['seq'])
+        batch_op.drop_column('mac')
+        batch_op.drop_column('written_at')
+        batch_op.drop_column('id')
+        batch_op.create_index(
+            'ix_audit_event_actor_organisation', ['actor_organisation_id', 'seq'], unique=False
+        )
+    if postgresql:
+        op.execute(AUDIT_CHAIN_HEAD)
+    else:
+        _sqlite_triggers(None)
