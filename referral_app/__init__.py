@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from referral_app import templating
 from referral_app.config import Config, ConfigurationError, config_from_environment
+from referral_app.json_provider import OrjsonProvider
 
 
 def _database_url(app: Flask, configured: str | None) -> str:
@@ -33,7 +34,13 @@ def _engine_options(url: str) -> dict[str, Any]:
         # The connection events below finish the SQLite set-up.
         return {"connect_args": {"timeout": 15}}
     return {
-        "pool_pre_ping": True,
+        # No liveness ping on every checkout (a round trip per request):
+        # connections are replaced after half an hour, before a server or
+        # proxy drops them as idle, and a request whose first statement
+        # finds its connection dead is retried once on a fresh one
+        # (auth_guard.load_user_from_request).
+        "pool_pre_ping": False,
+        "pool_recycle": 1800,
         "pool_size": 5,
         "max_overflow": 10,
         # Requests are short and many run at once: a parallel plan for one of
@@ -56,6 +63,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     is given), environment variables, then explicit `overrides`."""
     config_class = config or config_from_environment()
     app = Flask(__name__, instance_relative_config=True)
+    app.json = OrjsonProvider(app)
     app.config.from_object(config_class)
     _apply_environment(app, config_class)
     app.config.update(overrides)

@@ -11,11 +11,12 @@ from urllib.parse import urlencode
 
 from flask import Flask, Request, Response, current_app, g, redirect, request, session
 from flask_login import current_user
+from sqlalchemy.exc import DBAPIError
 
 from referral_app import boundary, policy, rls
 from referral_app.errors import error_response, wants_json
 from referral_app.extensions import db, login_manager
-from referral_app.models import SessionKind, User
+from referral_app.models import AuthSession, SessionKind, User
 from referral_app.services import audit, auth
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -29,16 +30,31 @@ def load_user_from_request(req: Request) -> User | None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             return None
-        auth_session = auth.resolve_session(secret.strip(), SessionKind.API_TOKEN)
+        auth_session = _resolve(secret.strip(), SessionKind.API_TOKEN)
     else:
         cookie_secret = session.get(SESSION_KEY)
         if not isinstance(cookie_secret, str):
             return None
-        auth_session = auth.resolve_session(cookie_secret, SessionKind.BROWSER)
+        auth_session = _resolve(cookie_secret, SessionKind.BROWSER)
     if auth_session is None:
         return None
     g.auth_session = auth_session
     return auth_session.user
+
+
+def _resolve(secret: str, kind: SessionKind) -> AuthSession | None:
+    """The sign-in lookup, the first statement of a signed-in request. The
+    pool does not ping a connection before lending it (a round trip on every
+    request): if the lent one turns out dead (the database restarted, a
+    proxy dropped it), SQLAlchemy discards it and the lookup runs once more
+    on a fresh one."""
+    try:
+        return auth.resolve_session(secret, kind)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        db.session.rollback()
+        return auth.resolve_session(secret, kind)
 
 
 def required_permission(app: Flask, endpoint: str, method: str) -> policy.Permission | None:

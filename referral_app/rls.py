@@ -20,7 +20,7 @@ import uuid
 from contextvars import ContextVar, Token
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import ColumnElement, String, cast, event, func, literal, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -41,12 +41,44 @@ def _settings() -> dict[str, str]:
     return {"organisation": str(organisation), "bypass": "off"}
 
 
+# Set in session.info when the open transaction already carries the setting
+# for this organisation (applied by the sign-in lookup's own statement).
+_APPLIED = "rls_applied_for"
+
+
 @event.listens_for(Session, "after_begin")
 def _apply_to_new_transaction(
-    _session: Session, _transaction: SessionTransaction, connection: Connection
+    session: Session, _transaction: SessionTransaction, connection: Connection
 ) -> None:
+    session.info.pop(_APPLIED, None)
     if connection.dialect.name == "postgresql" and _organisation.get() != _AWAITING_USER:
         connection.execute(_SET, _settings())
+
+
+def setting_columns(organisation_id: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
+    """Columns for the sign-in lookup's SELECT that scope its transaction to
+    the organisation of the row found, in the same statement (one round trip
+    fewer than a SET after it). Call `applied_by_lookup` once the lookup is
+    known to be good, or `await_user_again` when it is not."""
+    return (
+        func.set_config("app.organisation_id", cast(organisation_id, String), True).label(
+            "rls_organisation"
+        ),
+        func.set_config("app.rls_bypass", literal("off"), True).label("rls_bypass"),
+    )
+
+
+def applied_by_lookup(session: Any, organisation_id: uuid.UUID) -> None:
+    """The lookup's statement set this organisation for the open transaction:
+    `scope_to` need not send it again."""
+    session.info[_APPLIED] = organisation_id
+
+
+def await_user_again(session: Any) -> None:
+    """The lookup set an organisation but found no valid session (revoked,
+    expired, disabled): the transaction sees no case rows again."""
+    session.info.pop(_APPLIED, None)
+    session.connection().execute(_SET, {"organisation": "", "bypass": "off"})
 
 
 def await_user() -> Token[uuid.UUID | None]:
@@ -59,6 +91,8 @@ def scope_to(session: Any, organisation_id: uuid.UUID) -> Token[uuid.UUID | None
     """From now until `unscope`, this request's transactions see only what
     `organisation_id` holds (on PostgreSQL). Applies to the open transaction too."""
     token = _organisation.set(organisation_id)
+    if session.info.get(_APPLIED) == organisation_id:
+        return token
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(_SET, _settings())

@@ -10,6 +10,10 @@ from typing import Any
 import marshmallow as ma
 from flask import has_request_context, request
 
+from schemas.fast_dump import compiled
+
+missing_dump = object()  # not compiled yet
+
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128
 
@@ -132,4 +136,15 @@ def password_field(**kwargs: Any) -> ma.fields.String:
 
 
 class OutputSchema(ma.Schema):
-    """Base for dump schemas."""
+    """Base for dump schemas: dumped by a function compiled once from the
+    declared fields (schemas.fast_dump), the same output as marshmallow's."""
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        fast = self.__dict__.get("_fast_dump", missing_dump)
+        if fast is missing_dump:
+            fast = self.__dict__["_fast_dump"] = compiled(self)
+        if fast is None:
+            return super().dump(obj, many=many)
+        if self.many if many is None else many:
+            return [fast(item) for item in obj]
+        return fast(obj)

@@ -205,7 +205,7 @@ def test_testing_config_ignores_environment_secrets_and_database(
         "postgresql://referrals:pw@db.internal:5433/referrals",
     ],
 )
-def test_plain_postgres_url_is_rewritten_to_psycopg3_with_pre_ping(
+def test_plain_postgres_url_is_rewritten_to_psycopg3_without_a_ping_per_checkout(
     monkeypatch: pytest.MonkeyPatch,
     production_environment: dict[str, str],
     configured: str,
@@ -218,7 +218,10 @@ def test_plain_postgres_url_is_rewritten_to_psycopg3_with_pre_ping(
         app.config["SQLALCHEMY_DATABASE_URI"]
         == "postgresql+psycopg://referrals:pw@db.internal:5433/referrals"
     )
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    # No liveness round trip per request: connections are recycled instead,
+    # and a dead one is retried once (tests/test_dead_connections.py).
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_recycle"] == 1800
     with app.app_context():
         assert db.engine.url.drivername == "postgresql+psycopg"
         assert db.engine.url.host == "db.internal"
@@ -234,7 +237,10 @@ def test_explicit_psycopg_url_is_left_alone(
     app = create_app(ProductionConfig)
     made_apps.append(app)
     assert app.config["SQLALCHEMY_DATABASE_URI"] == url
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    # No liveness round trip per request: connections are recycled instead,
+    # and a dead one is retried once (tests/test_dead_connections.py).
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_recycle"] == 1800
 
 
 def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(

@@ -15,6 +15,7 @@ from referral_app.models import Note, Referral, Share, StatusChange
 from referral_app.policy import Permission, requires
 from referral_app.services import audit_search, casework, lifecycle, referrals, retention
 from referral_app.services.errors import Invalid
+from referral_app.services.referral_rows import Row
 from referral_app.services.scoping import get_held_referral
 from schemas.audit import AccessLogEntrySchema
 from schemas.referral import (
@@ -50,7 +51,7 @@ IDEMPOTENCY_DOC = {
 }
 
 
-def etag_data(referral: Referral) -> dict[str, Any]:
+def etag_data(referral: Referral | Row) -> dict[str, Any]:
     """The ETag follows the referral's version: any change to it changes the tag."""
     return {"id": str(referral.id), "version": referral.version}
 
@@ -102,7 +103,7 @@ class Referrals(MethodView):
         return lifecycle.for_viewer(current_user, referral)
 
 
-def _page_of(query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Referral]:
+def _page_of(query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Row]:
     page = referrals.list_referrals(
         current_user,
         referrals.ReferralFilters.from_input(query),
@@ -135,11 +136,11 @@ class ReferralDetail(MethodView):
     @blp.etag
     @blp.response(200, ReferralDetailSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
-    def get(self, referral_id: uuid.UUID) -> Referral:
+    def get(self, referral_id: uuid.UUID) -> Row:
         """One referral, with the actions the caller may take. Sends an ETag."""
-        referral = referrals.read_referral(current_user, referral_id)
-        blp.set_etag(etag_data(referral))
-        return lifecycle.for_viewer(current_user, referral)
+        row = referrals.read_referral_row(current_user, referral_id)
+        blp.set_etag(etag_data(row))
+        return lifecycle.row_for_viewer(current_user, row)
 
     @requires(Permission.REFERRALS_UPDATE)
     @blp.etag

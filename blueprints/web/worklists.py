@@ -83,15 +83,11 @@ def worklists_for(user: User) -> list[Worklist]:
     return sections
 
 
-def _worklist(user: User, worklist: Worklist) -> Listing:
-    data = ListQuerySchema().load(worklist.query)
-    page = referrals.list_referrals(
-        user,
-        referrals.ReferralFilters.from_input(data),
-        page=1,
-        page_size=PAGE_SIZE,
-        details=True,
-    )
+def _filters(worklist: Worklist) -> referrals.ReferralFilters:
+    return referrals.ReferralFilters.from_input(ListQuerySchema().load(worklist.query))
+
+
+def _listing(worklist: Worklist, page: referrals.Page) -> Listing:
     keep = {name: value for name, value in worklist.query.items() if name != "sort"}
     return Listing(
         page,
@@ -111,7 +107,15 @@ def home() -> str:
     link to all of it; for people without case work, links to their pages.
     "Shared with us" shows only for an agency that holds shares."""
     actor: User = current_user
-    sections = [(worklist, _worklist(actor, worklist)) for worklist in worklists_for(actor)]
+    worklists = worklists_for(actor)
+    # Every section's first page in one statement.
+    pages = referrals.first_pages(
+        actor, [_filters(worklist) for worklist in worklists], page_size=PAGE_SIZE
+    )
+    sections = [
+        (worklist, _listing(worklist, page))
+        for worklist, page in zip(worklists, pages, strict=True)
+    ]
     sections = [
         (worklist, listing)
         for worklist, listing in sections

@@ -26,6 +26,7 @@ from referral_app.models.referral import (
     Share,
     StatusChange,
     TransitionAction,
+    overdue_at,
 )
 from referral_app.models.types import UTCDateTime, utcnow
 from referral_app.models.user import AuthSession, Role, SessionKind, User, UserRole
@@ -62,5 +63,6 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserRole",
+    "overdue_at",
     "utcnow",
 ]

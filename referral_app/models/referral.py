@@ -164,6 +164,14 @@ Index("ix_child_date_of_birth", Child.date_of_birth)
 Index("ix_child_postcode", Child.postcode)
 
 
+def overdue_at(status: ReferralStatus, triage_deadline: datetime | None, now: datetime) -> bool:
+    """The one rule for an overdue referral: submitted and past its triage
+    deadline (for a Referral, or for a row read without one)."""
+    return (
+        status is ReferralStatus.SUBMITTED and triage_deadline is not None and triage_deadline < now
+    )
+
+
 class Referral(Model):
     __tablename__ = "referral"
     # Lets `viewer_actions` below be a plain attribute, not a column.
@@ -244,11 +252,7 @@ class Referral(Model):
 
     def is_overdue(self, now: datetime | None = None) -> bool:
         """Submitted and past its triage deadline."""
-        return (
-            self.status is ReferralStatus.SUBMITTED
-            and self.triage_deadline is not None
-            and self.triage_deadline < (now or utcnow())
-        )
+        return overdue_at(self.status, self.triage_deadline, now or utcnow())
 
     def __repr__(self) -> str:
         return f"<Referral {self.reference} {self.status}>"

@@ -299,6 +299,7 @@ def verify_for(actor: User | None) -> Verification:
         checkpoint_seq=reach.trusted.seq if reach.trusted else None,
         checkpoint_at=reach.trusted.at if reach.trusted else None,
         problem=problem,
+        waiting=chain.waiting and not broken,
     )
     record(
         "audit.verify",

@@ -44,6 +44,9 @@ class Verification:
     checkpoint_seq: int | None = None
     checkpoint_at: datetime | None = None
     problem: str | None = None
+    # The problem is an event still waiting to be sealed (changed while it
+    # waited, or left waiting too long), not the sealed chain.
+    waiting: bool = False
 
 
 def mac_holds(event: Any, key: bytes) -> bool:
@@ -101,7 +104,9 @@ def verify(session: Session | scoped_session[Any]) -> Verification:
             checked += 1
             problem = _waiting_problem(row, key, bound, too_old)
             if problem:
-                return Verification(ok=False, checked=checked, first_bad_seq=None, problem=problem)
+                return Verification(
+                    ok=False, checked=checked, first_bad_seq=None, problem=problem, waiting=True
+                )
     return Verification(ok=True, checked=checked, first_bad_seq=None)
 
 

@@ -14,9 +14,10 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
+from referral_app import rls
 from referral_app.extensions import db
 from referral_app.models import AuthSession, SessionKind, User, utcnow
 from referral_app.services import audit
@@ -155,16 +156,30 @@ def resolve_session(secret: str, kind: SessionKind) -> AuthSession | None:
     sign-out-everywhere, or belongs to a disabled user or organisation."""
     if not secret or len(secret) > 200:
         return None
-    # One query: the session, its user, the user's organisation and roles.
-    auth_session = (
-        db.session.execute(
-            select(AuthSession)
-            .where(AuthSession.secret_hash == _digest(secret))
-            .options(joinedload(AuthSession.user).joinedload(User.role_grants))
-        )
-        .unique()
-        .scalar_one_or_none()
+    # One query: the session, its user, the user's organisation and roles;
+    # on PostgreSQL the same statement scopes the transaction to that
+    # organisation (row-level security), undone below if the session is no good.
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    lookup = (
+        select(AuthSession)
+        .join(AuthSession.user)
+        .where(AuthSession.secret_hash == _digest(secret))
+        .options(contains_eager(AuthSession.user).joinedload(User.role_grants))
     )
+    if postgresql:
+        lookup = lookup.add_columns(*rls.setting_columns(User.organisation_id))
+    found = db.session.execute(lookup).unique().first()
+    auth_session = _live(found[0] if found else None, kind)
+    if postgresql and found:
+        if auth_session is None:
+            rls.await_user_again(db.session)
+        else:
+            rls.applied_by_lookup(db.session, auth_session.user.organisation_id)
+    return auth_session
+
+
+def _live(auth_session: AuthSession | None, kind: SessionKind) -> AuthSession | None:
+    """The session if it is of this kind and still good (see resolve_session)."""
     if auth_session is None or auth_session.kind is not kind:
         return None
     user = auth_session.user

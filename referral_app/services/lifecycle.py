@@ -35,7 +35,8 @@ from referral_app.models import (
 from referral_app.policy import CASE_ROLES
 from referral_app.services import audit, notifications
 from referral_app.services.errors import Conflict, Forbidden, Invalid
-from referral_app.services.scoping import Relation, relations
+from referral_app.services.referral_rows import Row
+from referral_app.services.scoping import Relation, relations, sides
 
 # The moves, defined with the model (the schemas name them too).
 Action: TypeAlias = TransitionAction
@@ -94,8 +95,10 @@ def may_take(actor: User, referral: Referral, action: Action, held_as: set[Relat
 
 
 def allowed_actions(actor: User, referral: Referral) -> list[Action]:
-    """The actions the actor may take now: what the page offers them."""
-    held_as = relations(actor, referral)
+    """The actions the actor may take now: what the page offers them. Every
+    rule is the referring or the receiving side's, so only those are asked
+    (no statement; `referral` may be a row of services.referral_rows)."""
+    held_as = sides(actor, referral)
     return [
         action
         for action, rule in RULES.items()
@@ -124,7 +127,9 @@ def triage_deadline(referral: Referral, submitted_at: datetime) -> datetime:
     return submitted_at + timedelta(days=days[level])
 
 
-def is_overdue(referral: Referral, now: datetime | None = None) -> bool:
+def is_overdue(referral: Referral | Row, now: datetime | None = None) -> bool:
+    if isinstance(referral, Row):  # worked out when the row was read
+        return bool(referral["overdue"])
     return referral.is_overdue(now)
 
 
@@ -133,6 +138,12 @@ def for_viewer(actor: User, referral: Referral) -> Referral:
     (`viewer_actions`), for a response that shows it."""
     referral.viewer_actions = tuple(str(action) for action in allowed_actions(actor, referral))
     return referral
+
+
+def row_for_viewer(actor: User, row: Row) -> Row:
+    """The same for a referral read as a row: `allowed_actions` in the row."""
+    row["allowed_actions"] = [str(action) for action in allowed_actions(actor, row)]  # type: ignore[arg-type]
+    return row
 
 
 def assignable_users(referral: Referral) -> list[User]:

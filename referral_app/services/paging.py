@@ -31,7 +31,18 @@ def bounded_count(
     """(total, exact): the rows of `query`, counted no further than `window`
     past `start`. When the count stops early, `total` is one more than the
     window (so there is always a next page to link) and `exact` is False."""
+    counted = session.scalar(bounded_count_of(query, start, window)) or 0
+    return counted, counted <= start + (COUNT_WINDOW if window is None else window)
+
+
+def bounded_count_of(query: Select[Any], start: int, window: int | None = None) -> Select[Any]:
+    """The statement `bounded_count` runs; also usable as a column of the
+    page's own statement (`.scalar_subquery()`), which saves a round trip."""
     bound = start + (COUNT_WINDOW if window is None else window)
     limited = query.order_by(None).limit(bound + 1).subquery()
-    counted = session.scalar(select(func.count()).select_from(limited)) or 0
-    return counted, counted <= bound
+    return select(func.count()).select_from(limited)
+
+
+def exact_within(counted: int, start: int, window: int | None = None) -> bool:
+    """Whether a count made by `bounded_count_of` is exact."""
+    return counted <= start + (COUNT_WINDOW if window is None else window)

@@ -24,7 +24,7 @@ from referral_app.models import (
     utcnow,
 )
 from referral_app.services import audit
-from referral_app.services.errors import Conflict, Forbidden, Invalid
+from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 # Finding referrals has its own module; its names are this service's too.
 from referral_app.services.referral_lists import (  # noqa: F401
@@ -32,9 +32,11 @@ from referral_app.services.referral_lists import (  # noqa: F401
     Page,
     ReferralFilters,
     ShareTerms,
+    first_pages,
     list_referrals,
     search,
 )
+from referral_app.services.referral_rows import Row, held_row
 from referral_app.services.scoping import (
     Relation,
     child_is_visible,
@@ -87,8 +89,43 @@ def next_reference() -> str:
     return f"R-{year}-{value:06d}"
 
 
+def _receiving_and_reference(actor: User, organisation_id: uuid.UUID) -> tuple[Organisation, str]:
+    """The receiving organisation (checked as `_receiving_organisation`
+    does) and the referral's reference (`next_reference`). On PostgreSQL in
+    one statement: the counter's bump is a data-modifying CTE of the
+    organisation's read (a refused organisation rolls the bump back with the
+    rest of the request)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return _receiving_organisation(actor, organisation_id), next_reference()
+    year = utcnow().year
+    bump = (
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last_value=ReferenceCounter.last_value + 1)
+        .returning(ReferenceCounter.last_value)
+        .cte("bump")
+    )
+    found = db.session.execute(
+        select(Organisation, select(bump.c.last_value).scalar_subquery()).where(
+            Organisation.id == organisation_id
+        )
+    ).first()
+    organisation, value = found if found is not None else (None, None)
+    _check_receiving(actor, organisation)
+    assert organisation is not None
+    if value is None:  # the year's first referral: its counter row is made
+        return organisation, next_reference()
+    return organisation, f"R-{year}-{value:06d}"
+
+
 def _receiving_organisation(actor: User, organisation_id: uuid.UUID) -> Organisation:
     organisation = db.session.get(Organisation, organisation_id)
+    _check_receiving(actor, organisation)
+    assert organisation is not None
+    return organisation
+
+
+def _check_receiving(actor: User, organisation: Organisation | None) -> None:
     if organisation is None or not organisation.active:
         raise Invalid(
             "Choose an active receiving agency.",
@@ -99,7 +136,6 @@ def _receiving_organisation(actor: User, organisation_id: uuid.UUID) -> Organisa
             "A referral goes to another agency.",
             {"receiving_organisation_id": ["Choose an agency other than your own."]},
         )
-    return organisation
 
 
 def _visible_child(actor: User, child_id: uuid.UUID) -> Child:
@@ -131,7 +167,7 @@ def create_referral(
             "Give the child's details or the id of a known child, not both.",
             {"child": ["Give either child or child_id."]},
         )
-    receiving = _receiving_organisation(actor, receiving_organisation_id)
+    receiving, reference = _receiving_and_reference(actor, receiving_organisation_id)
     if child_id is not None:
         subject = _visible_child(actor, child_id)
     else:
@@ -141,7 +177,7 @@ def create_referral(
         db.session.flush()
         audit.record("child.create", actor, record_type="child", record_id=subject.id, fields=child)
     referral = Referral(
-        reference=next_reference(),
+        reference=reference,
         child=subject,
         referring_organisation_id=actor.organisation_id,
         referring_user_id=actor.id,
@@ -171,6 +207,16 @@ def read_referral(actor: User, referral_id: uuid.UUID) -> Referral:
     referral = get_held_referral(actor, referral_id)
     audit.record("referral.read", actor, record_type="referral", record_id=referral.id)
     return referral
+
+
+def read_referral_row(actor: User, referral_id: uuid.UUID) -> Row:
+    """The same read as `read_referral`, as a row (services.referral_rows):
+    for an answer that only shows the referral."""
+    row = held_row(actor, referral_id)
+    if row is None:
+        raise NotFound("No such referral.")
+    audit.record("referral.read", actor, record_type="referral", record_id=row["id"])
+    return row
 
 
 def read_child(actor: User, child_id: uuid.UUID) -> Child:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, Select, Uuid, and_, any_, exists, func, or_, select
 
@@ -80,7 +82,7 @@ def _holds_as(organisation_id: uuid.UUID, relation: Relation, now: datetime) -> 
 
 def holds(organisation_id: uuid.UUID, now: datetime | None = None) -> ColumnElement[bool]:
     """SQL condition: the organisation holds the referral row (any way)."""
-    now = now or utcnow()
+    now = utcnow() if now is None else now
     return or_(
         _holds_as(organisation_id, Relation.REFERRING, now),
         _holds_as(organisation_id, Relation.RECEIVING, now),
@@ -98,7 +100,17 @@ def held_as(actor: User, relation: Relation, now: datetime | None = None) -> Sel
     exactly `held_referrals` narrowed to that way: a referral's referring and
     receiving agencies differ, and neither is ever given a share of it
     (casework.share), so the three ways never overlap."""
-    return select(Referral).where(_holds_as(actor.organisation_id, relation, now or utcnow()))
+    return select(Referral).where(
+        _holds_as(actor.organisation_id, relation, utcnow() if now is None else now)
+    )
+
+
+def rules_in_force() -> tuple[Callable[..., Any], ...]:
+    """The functions the scoping rules are made of, as they are now: a
+    statement built from them once and kept (services.referral_lists,
+    referral_rows) is kept under these, so that a changed rule (a test's
+    faulty one, say) is never answered by a statement built from the old."""
+    return (holds, live_share, live_share_exists, held_as, _holds_as, _shared_with, note_is_visible)
 
 
 def get_held_referral(actor: User, referral_id: uuid.UUID) -> Referral:
@@ -109,14 +121,23 @@ def get_held_referral(actor: User, referral_id: uuid.UUID) -> Referral:
     return referral
 
 
-def relations(actor: User, referral: Referral, now: datetime | None = None) -> set[Relation]:
-    """How the actor's organisation holds this referral (possibly several ways)."""
+def sides(actor: User, referral: Referral) -> set[Relation]:
+    """Whether the actor's organisation holds the referral as its referring
+    or its receiving agency: what the lifecycle's rules ask (no statement;
+    `referral` may be a row of services.referral_rows)."""
     found: set[Relation] = set()
     org = actor.organisation_id
     if referral.referring_organisation_id == org:
         found.add(Relation.REFERRING)
     if referral.receiving_organisation_id == org and referral.submitted_at is not None:
         found.add(Relation.RECEIVING)
+    return found
+
+
+def relations(actor: User, referral: Referral, now: datetime | None = None) -> set[Relation]:
+    """How the actor's organisation holds this referral (possibly several ways)."""
+    found = sides(actor, referral)
+    org = actor.organisation_id
     if referral.receiving_organisation_id == org or found:
         # The referring and receiving agencies are never given a share
         # (casework.share refuses it), so there is nothing more to ask.

@@ -294,6 +294,24 @@ def test_the_cli_and_the_api_fail_on_an_event_left_unsealed(unsealed, client, fa
     assert "to be sealed: is the sequencer running?" in answer.json["problem"]
 
 
+def test_the_audit_page_says_an_event_is_waiting_not_that_the_trail_was_cut(
+    unsealed, factory, later
+):
+    from referral_app.models import Role
+    from tests.blueprints.web.test_referral_pages import sign_in
+    from tests.conftest import csrf_token
+
+    auditor = sign_in(unsealed, factory.user(Role.AUDITOR))
+    listed = auditor.get("/audit").get_data(as_text=True)
+    assert "Waiting to be sealed" in listed  # not "Event None"
+    later(timedelta(minutes=1))
+    verified = auditor.post("/audit/verify", data={"csrf_token": csrf_token(auditor, "/audit")})
+    text = verified.get_data(as_text=True)
+    assert "An audit event has not been sealed into the trail" in text
+    assert "to be sealed: is the sequencer running?" in text
+    assert "cut short" not in text
+
+
 # --- readers ---------------------------------------------------------------------
 
 
