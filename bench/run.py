@@ -313,9 +313,10 @@ class Stack:
         self.sequencer = None
 
     def app_pids(self, which: str) -> list[int]:
-        if which == "reference":
-            return [pid for server in self.reference for pid in server.worker_pids()]
-        pids = [pid for server in self.product for pid in server.worker_pids()]
+        """The workers of the product's or the reference's hosts, and the
+        sequencer, which seals the events of whichever is being measured."""
+        servers = self.reference if which == "reference" else self.product
+        pids = [pid for server in servers for pid in server.worker_pids()]
         if self.sequencer is not None and self.sequencer.poll() is None:
             pids.append(self.sequencer.pid)
         return pids
