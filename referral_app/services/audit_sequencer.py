@@ -77,14 +77,15 @@ def _take_chain_lock(session: Session | scoped_session[Any], *, wait: bool) -> b
     )
 
 
-def _head(session: Session | scoped_session[Any]) -> tuple[int, str]:
-    head = session.execute(
+def head(session: Session | scoped_session[Any]) -> tuple[int, str]:
+    """The newest sealed event's seq and hash; (0, GENESIS_HASH) for an empty chain."""
+    newest = session.execute(
         select(AuditEvent.seq, AuditEvent.hash)
         .where(AuditEvent.seq.is_not(None))
         .order_by(AuditEvent.seq.desc())
         .limit(1)
     ).first()
-    return (int(head[0] or 0), str(head[1])) if head else (0, GENESIS_HASH)
+    return (int(newest[0] or 0), str(newest[1])) if newest else (0, GENESIS_HASH)
 
 
 def seal(session: Session | scoped_session[Any], *, limit: int = 5000, wait: bool = False) -> int:
@@ -98,7 +99,7 @@ def seal(session: Session | scoped_session[Any], *, limit: int = 5000, wait: boo
         if not _take_chain_lock(session, wait=wait):
             session.rollback()
             return 0
-        seq, prev_hash = _head(session)
+        seq, prev_hash = head(session)
         waiting = session.execute(
             select(AuditEvent.__table__)
             .where(AuditEvent.seq.is_(None))

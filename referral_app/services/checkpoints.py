@@ -118,13 +118,10 @@ def store() -> Path:
 def chain_head(session: Session | scoped_session[Any]) -> tuple[int, str]:
     """The newest sealed event (events still waiting for the sequencer are
     not in the chain yet, and no checkpoint vouches for them)."""
-    head = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.seq.is_not(None))
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    ).first()
-    return (int(head[0] or 0), str(head[1])) if head else (0, "")
+    from referral_app.services.audit_sequencer import head
+
+    seq, head_hash = head(session)
+    return (seq, head_hash) if seq else (0, "")
 
 
 def write_checkpoint(session: Session | scoped_session[Any]) -> Checkpoint:

@@ -66,18 +66,23 @@ REFERRAL_FIELDS = (
 TERMINAL = frozenset({ReferralStatus.CLOSED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN})
 
 
+def _bump(year: int) -> Any:
+    """UPDATE ... RETURNING of the year's counter, one more."""
+    return (
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last_value=ReferenceCounter.last_value + 1)
+        .returning(ReferenceCounter.last_value)
+    )
+
+
 def next_reference() -> str:
     """The next human reference of the year, e.g. R-2026-000123.
 
     The counter row is incremented with UPDATE ... RETURNING, which holds its
     lock until commit, so concurrent creators queue instead of colliding."""
     year = utcnow().year
-    bump = (
-        update(ReferenceCounter)
-        .where(ReferenceCounter.year == year)
-        .values(last_value=ReferenceCounter.last_value + 1)
-        .returning(ReferenceCounter.last_value)
-    )
+    bump = _bump(year)
     value = db.session.execute(bump).scalar()
     if value is None:
         try:
@@ -98,13 +103,7 @@ def _receiving_and_reference(actor: User, organisation_id: uuid.UUID) -> tuple[O
     if db.session.get_bind().dialect.name != "postgresql":
         return _receiving_organisation(actor, organisation_id), next_reference()
     year = utcnow().year
-    bump = (
-        update(ReferenceCounter)
-        .where(ReferenceCounter.year == year)
-        .values(last_value=ReferenceCounter.last_value + 1)
-        .returning(ReferenceCounter.last_value)
-        .cte("bump")
-    )
+    bump = _bump(year).cte("bump")
     found = db.session.execute(
         select(Organisation, select(bump.c.last_value).scalar_subquery()).where(
             Organisation.id == organisation_id
