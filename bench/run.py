@@ -5,6 +5,7 @@ beside a bare reference app doing the same database work.
     .venv/bin/python bench/run.py --database postgresql --referrals 1000000
     .venv/bin/python bench/run.py --database postgresql --hosts 2      # two app servers
     .venv/bin/python bench/run.py --database postgresql --statements   # what each request sends
+    .venv/bin/python bench/run.py --database postgresql --product-rev 74952b9 --only list,home
 
 Scenarios: /healthz, the API list, detail, create, transition and name
 search, the web home page and the web /referrals list (with a browser
@@ -25,7 +26,10 @@ trips one request makes counted at the database (PostgreSQL: the lines
 started with it set for the benchmark's database, before the timed pass;
 SQLite: the app's X-Query-Count header), and the CPU spent per request by
 the app's gunicorn workers and by PostgreSQL's processes (from
-/proc/<pid>/stat, before and after the scenario). `--hosts 2` runs two
+/proc/<pid>/stat, before and after the scenario), and how many cores
+something else kept busy meanwhile (another session's tests share this
+machine: each scenario first waits for an idle machine, --quiet-wait, and
+is measured again when disturbed, --retries). `--hosts 2` runs two
 gunicorn masters on one database (the workers split between them), with one
 wrk per host at once and the throughput summed. Results are appended to
 bench/RESULTS.md. Traffic goes to 127.0.0.1 only; every wrk run is bounded
@@ -35,6 +39,7 @@ in time.
 from __future__ import annotations
 
 import argparse
+import atexit
 import glob
 import http.cookiejar
 import json
@@ -917,6 +922,8 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: make wrk")
     tree, described = product_tree(args.product_rev)
+    if tree != ROOT:
+        atexit.register(shutil.rmtree, tree, True)
     url = database_url(args.database, args.referrals)
     env = {
         **os.environ,
