@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import bindparam, event, func, insert, select
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from referral_app.extensions import db
@@ -193,12 +194,29 @@ def _write_pending_events(session: Session) -> None:
         return
     key = hmac_key()
     written_at = utcnow()
-    rows = [
-        {**pending.__dict__, "written_at": written_at, "mac": event_mac(pending, written_at, key)}
-        for pending in events
-    ]
-    session.connection().execute(insert(AuditEvent).values(rows))
+    values: dict[str, Any] = {}
+    for number, pending in enumerate(events):
+        row = {**pending.__dict__, "written_at": written_at}
+        row["mac"] = event_mac(pending, written_at, key)
+        values.update({f"{name}_{number}": value for name, value in row.items()})
+    session.connection().execute(_insert_of(len(events)), values)
     session.info[WRITTEN] = True
+
+
+_WRITTEN_COLUMNS = (*PendingEvent.__dataclass_fields__, "written_at", "mac")
+
+
+@cache
+def _insert_of(count: int) -> Any:
+    """The INSERT of `count` events in one statement, built once per count
+    (a request writes one or two): its values are parameters `<column>_<n>`."""
+    table = AuditEvent.__table__
+    return insert(table).values(
+        [
+            {name: bindparam(f"{name}_{n}", type_=table.c[name].type) for name in _WRITTEN_COLUMNS}
+            for n in range(count)
+        ]
+    )
 
 
 @event.listens_for(Session, "after_soft_rollback")
