@@ -24,12 +24,12 @@ back afterwards, as:
   times; the "plan" column says which the last EXPLAIN used
   (pg_prepared_statements' generic_plans and custom_plans counters).
 
-Per-node timing is off by default (`TIMING OFF`; --timing turns it on):
-on this machine the clock calls of per-node timing inflate the execution
-of the statements that read many rows several times over (the home
-page's worklists: 1,128 ms with it against about 150 ms of PostgreSQL CPU
-per request measured under load), while the SUMMARY's planning and
-execution totals are what is compared here.
+The statements run on a connection the app's engine makes, so with the
+app's session settings: without them (max_parallel_workers_per_gather=0,
+referral_app/__init__._engine_options) the home page's worklists and the
+name search got parallel plans at 1M and executed in 1,128 and 311 ms
+instead of about 110 and 20. `--timing-off` adds TIMING OFF (per-node
+timing made no difference that matters on this machine).
 
 Planning and execution times are PostgreSQL's own (the SUMMARY), in ms.
 Traffic: the benchmark's database on 127.0.0.1 only.
@@ -54,6 +54,21 @@ MANAGER = "manager0@bench-0001.example"
 PREPARED_AFTER = 6  # executions before the prepared statement is explained
 
 
+_APP: list[Any] = []  # the app capture() made; connect() uses its engine
+_KEPT: list[Any] = []  # the pool's handle of the connection explain() uses
+
+
+def connect() -> Any:
+    """A psycopg connection made by the app's engine (its connect arguments:
+    the session settings the app's requests run with)."""
+    from referral_app.extensions import db
+
+    with _APP[0].app_context():
+        handle = db.engine.raw_connection()
+    _KEPT.append(handle)  # checked out (not returned to the pool) while in use
+    return handle.driver_connection
+
+
 def capture(referrals: int) -> list[tuple[str, str, list[tuple[str, Any]]]]:
     """(scenario, hot statement label, [(statement, params) sent before it and it])."""
     os.environ.setdefault("APP_ENV", "development")
@@ -64,6 +79,7 @@ def capture(referrals: int) -> list[tuple[str, str, list[tuple[str, Any]]]]:
     from referral_app import create_app
 
     app = create_app()
+    _APP.append(app)
     sent: list[tuple[str, Any]] = []
 
     @event.listens_for(Engine, "before_cursor_execute")
@@ -157,13 +173,14 @@ def positional(statement: str, params: Any) -> tuple[str, list[Any]]:
 
 
 def explain(
-    dsn: str, found: list[tuple[str, str, list[tuple[str, Any]]]], repeat: int, timing: bool
+    found: list[tuple[str, str, list[tuple[str, Any]]]], repeat: int, timing: bool
 ) -> list[dict[str, Any]]:
-    import psycopg
     from psycopg import sql
 
     rows = []
-    with psycopg.connect(dsn) as conn:
+    # A connection made as the app makes them (its engine's connect
+    # arguments: no parallel plans for a request).
+    with connect() as conn:
         for scenario, label, statements in found:
             *before, (statement, params) = statements
             one_off: list[tuple[float, float]] = []
@@ -213,11 +230,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--referrals", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5, help="runs of each, the median kept")
-    parser.add_argument("--timing", action="store_true", help="per-node timing on (slower)")
+    parser.add_argument("--timing-off", action="store_true", help="EXPLAIN with TIMING OFF")
     args = parser.parse_args()
     found = capture(args.referrals)
-    dsn = f"postgresql://postgres@127.0.0.1:5432/referral_bench_{args.referrals}"
-    rows = explain(dsn, found, args.repeat, args.timing)
+    rows = explain(found, args.repeat, not args.timing_off)
     print(
         "| statement | one-off: planning ms | one-off: execution ms "
         "| prepared (after 6): planning ms | prepared: execution ms | prepared plan |"

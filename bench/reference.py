@@ -260,6 +260,10 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "").replace("postgresql+psycopg://
 # events written here must verify in the same chain as the product's.
 AUDIT_KEY = os.environ.get("AUDIT_HMAC_KEY", "dev-only-audit-key-not-for-production").encode()
 
+# The product's session settings (referral_app/__init__._engine_options: no
+# parallel plans for a request), and UTC.
+OPTIONS = "-c max_parallel_workers_per_gather=0 -c TimeZone=UTC"
+
 _connection: psycopg.Connection[dict[str, Any]] | None = None
 
 
@@ -268,7 +272,7 @@ def connection() -> psycopg.Connection[dict[str, Any]]:
     and again when the last one broke."""
     global _connection
     if _connection is None or _connection.closed or _connection.broken:
-        _connection = psycopg.connect(DATABASE_URL, row_factory=dict_row, options="-c TimeZone=UTC")
+        _connection = psycopg.connect(DATABASE_URL, row_factory=dict_row, options=OPTIONS)
     return _connection
 
 
