@@ -77,7 +77,11 @@ def _holds_as(organisation_id: uuid.UUID, relation: Relation, now: datetime) -> 
             Referral.receiving_organisation_id == organisation_id,
             Referral.submitted_at.is_not(None),
         )
-    return live_share_exists(organisation_id, now)
+    # From the agency's live shares to their referrals (on PostgreSQL an
+    # array of ids read once, then the primary key), never a scan of every
+    # referral asking each whether it is shared: at 1M referrals the shared
+    # list took 107 ms that way, against an agency's few thousand shares.
+    return _shared_with(organisation_id, now)
 
 
 def holds(organisation_id: uuid.UUID, now: datetime | None = None) -> ColumnElement[bool]:
