@@ -360,7 +360,7 @@ def _finish(actor: User, listed: _List, items: list[Row]) -> Page:
 def _rows(statement: Select[Any], values: dict[str, Any]) -> list[Row]:
     # Plain rows (services.referral_rows), not ORM objects: a page is read
     # and shaped without building and tracking 25 referrals and their parts.
-    result = db.session.execute(statement, values)
+    result = db.session.connection().execute(statement, values)
     return with_overdue(shaped(list(result.keys()), result.all()))
 
 

@@ -134,7 +134,7 @@ def _detail_statement(dialect: str, rules: tuple[Callable[..., Any], ...]) -> Se
 def held_row(actor: User, referral_id: uuid.UUID) -> Row | None:
     """The referral as a row, if the actor's organisation holds it."""
     statement = _detail_statement(db.session.get_bind().dialect.name, scoping.rules_in_force())
-    result = db.session.execute(
+    result = db.session.connection().execute(
         statement,
         {"organisation_id": actor.organisation_id, "now": utcnow(), "referral_id": referral_id},
     )
