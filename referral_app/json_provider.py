@@ -5,7 +5,7 @@ with Flask's provider, whose errors and limits the input checks rely on."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from flask import Response
@@ -25,6 +25,7 @@ class OrjsonProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         if (self.compact is None and self._app.debug) or self.compact is False:
-            return super().response(*args, **kwargs)  # indented for reading
+            return cast(Response, super().response(*args, **kwargs))  # indented for reading
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(self._encode(obj) + b"\n", mimetype=self.mimetype)
+        body: Any = self._encode(obj) + b"\n"
+        return cast(Response, self._app.response_class(body, mimetype=self.mimetype))

@@ -55,7 +55,7 @@ def _apply_to_new_transaction(
         connection.execute(_SET, _settings())
 
 
-def setting_columns(organisation_id: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
+def setting_columns(organisation_id: Any) -> tuple[ColumnElement[Any], ...]:
     """Columns for the sign-in lookup's SELECT that scope its transaction to
     the organisation of the row found, in the same statement (one round trip
     fewer than a SET after it). Call `applied_by_lookup` once the lookup is

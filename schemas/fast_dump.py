@@ -44,7 +44,7 @@ def _or_none(convert: Convert) -> Convert:
     return lambda value: None if value is None else convert(value)
 
 
-def _converter(field: fields.Field) -> Convert | None:
+def _converter(field: Any) -> Convert | None:
     """The conversion marshmallow's `_serialize` does for this field, or
     None when it is not one of the kinds compiled here."""
     kind = type(field)
@@ -58,17 +58,19 @@ def _converter(field: fields.Field) -> Convert | None:
         function = field.SERIALIZATION_FUNCS.get(field.format or field.DEFAULT_FORMAT)
         return _or_none(function) if function is not None else None
     if kind is fields.Enum:
-        inner = _converter(field.field)
+        inner: Convert | None = _converter(field.field)
         if inner is None:
             return None
+        value_of: Convert = inner
         if field.by_value:
-            return lambda value: None if value is None else inner(value.value)
-        return lambda value: None if value is None else inner(value.name)
+            return lambda value: None if value is None else value_of(value.value)
+        return lambda value: None if value is None else value_of(value.name)
     if kind is fields.List:
-        inner = _converter(field.inner)
-        if inner is None:
+        element = _converter(field.inner)
+        if element is None:
             return None
-        return lambda value: None if value is None else [inner(item) for item in value]
+        each: Convert = element
+        return lambda value: None if value is None else [each(item) for item in value]
     if kind is fields.Nested:
         nested = compiled(field.schema)
         if nested is None:

@@ -23,9 +23,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, event, func, insert, select
+from sqlalchemy import Table, bindparam, event, func, insert, select
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from referral_app.extensions import db
@@ -210,7 +210,7 @@ _WRITTEN_COLUMNS = (*PendingEvent.__dataclass_fields__, "written_at", "mac")
 def _insert_of(count: int) -> Any:
     """The INSERT of `count` events in one statement, built once per count
     (a request writes one or two): its values are parameters `<column>_<n>`."""
-    table = AuditEvent.__table__
+    table = cast(Table, AuditEvent.__table__)
     return insert(table).values(
         [
             {name: bindparam(f"{name}_{n}", type_=table.c[name].type) for name in _WRITTEN_COLUMNS}

@@ -31,6 +31,11 @@ from referral_app.models import (
 )
 from referral_app.services.errors import NotFound
 
+# An agency and a moment: values, or parameters of a statement built once
+# and kept (services.referral_statements, referral_rows).
+OrgId = uuid.UUID | ColumnElement[Any]
+Moment = datetime | ColumnElement[Any]
+
 
 class Relation(enum.StrEnum):
     """How an organisation comes to hold a referral."""
@@ -40,7 +45,7 @@ class Relation(enum.StrEnum):
     SHARED = "shared"
 
 
-def live_share(organisation_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
+def live_share(organisation_id: OrgId, now: Moment) -> ColumnElement[bool]:
     """SQL condition on a share row: it is the organisation's, not revoked,
     not expired. The one definition of a live share."""
     return and_(
@@ -50,11 +55,11 @@ def live_share(organisation_id: uuid.UUID, now: datetime) -> ColumnElement[bool]
     )
 
 
-def live_share_exists(organisation_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
+def live_share_exists(organisation_id: OrgId, now: Moment) -> ColumnElement[bool]:
     return exists().where(Share.referral_id == Referral.id, live_share(organisation_id, now))
 
 
-def _shared_with(organisation_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
+def _shared_with(organisation_id: OrgId, now: Moment) -> ColumnElement[bool]:
     """The referral has a live share with the organisation. On PostgreSQL as
     `id = ANY(ARRAY(SELECT ...))`: the subquery runs once, and the three ways
     of holding become three index scans OR-ed together (a BitmapOr) instead
@@ -68,7 +73,7 @@ def _shared_with(organisation_id: uuid.UUID, now: datetime) -> ColumnElement[boo
     return Referral.id == any_(shared)
 
 
-def _holds_as(organisation_id: uuid.UUID, relation: Relation, now: datetime) -> ColumnElement[bool]:
+def _holds_as(organisation_id: OrgId, relation: Relation, now: Moment) -> ColumnElement[bool]:
     """SQL condition: the organisation holds the referral row in this one way."""
     if relation is Relation.REFERRING:
         return Referral.referring_organisation_id == organisation_id
@@ -84,7 +89,7 @@ def _holds_as(organisation_id: uuid.UUID, relation: Relation, now: datetime) -> 
     return _shared_with(organisation_id, now)
 
 
-def holds(organisation_id: uuid.UUID, now: datetime | None = None) -> ColumnElement[bool]:
+def holds(organisation_id: OrgId, now: Moment | None = None) -> ColumnElement[bool]:
     """SQL condition: the organisation holds the referral row (any way)."""
     now = utcnow() if now is None else now
     return or_(
@@ -99,7 +104,7 @@ def held_referrals(actor: User) -> Select[Referral]:
     return select(Referral).where(holds(actor.organisation_id))
 
 
-def held_as(actor: User, relation: Relation, now: datetime | None = None) -> Select[Referral]:
+def held_as(actor: User, relation: Relation, now: Moment | None = None) -> Select[Referral]:
     """The referrals the actor's organisation holds in one way. Each is
     exactly `held_referrals` narrowed to that way: a referral's referring and
     receiving agencies differ, and neither is ever given a share of it
