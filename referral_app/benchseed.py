@@ -10,17 +10,14 @@ requests write to it.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 
+from referral_app import bulk_load
 from referral_app.extensions import db
 from referral_app.models import OrganisationKind, Role
 from referral_app.services import credentials
@@ -78,75 +75,6 @@ PER_YEAR = 999_000
 OUTCOMES = ["engaged_and_completed", "declined_support", "not_engaged", "no_further_action"]
 
 
-def _rows_to_copy(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for count, row in enumerate(rows, 1):
-        writer.writerow(["\\N" if value is None else value for value in row])
-        if count % 5000 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _write(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        raw = connection.connection.driver_connection
-        count = 0
-        with raw.cursor() as cursor:  # type: ignore[union-attr]
-            sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-            with cursor.copy(sql) as copy:
-                for chunk in _rows_to_copy(rows):
-                    copy.write(chunk)
-            count = cursor.rowcount
-        return int(count)
-    placeholders = ", ".join(f":{name}" for name in columns)
-    statement = text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})")
-    batch: list[dict[str, Any]] = []
-    total = 0
-    for row in rows:
-        batch.append(dict(zip(columns, row, strict=True)))
-        if len(batch) >= 10000:
-            connection.execute(statement, batch)
-            total += len(batch)
-            batch = []
-    if batch:
-        connection.execute(statement, batch)
-        total += len(batch)
-    return total
-
-
-# The big tables: on PostgreSQL their secondary indexes are dropped for the
-# load and built afterwards, several times faster than keeping each up to
-# date row by row (the trigram indexes most of all).
-BULK_TABLES = ("child", "referral", "status_change", "note", "share")
-
-
-@contextmanager
-def _indexes_built_after() -> Iterator[None]:
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        yield
-        return
-    indexes = connection.execute(
-        text(
-            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE i.indrelid::regclass::text = ANY(:tables) "
-            "AND NOT i.indisprimary AND NOT i.indisunique"
-        ),
-        {"tables": list(BULK_TABLES)},
-    ).all()
-    for name, _ in indexes:
-        connection.execute(text(f'DROP INDEX "{name}"'))
-    yield
-    connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
-    for _, definition in indexes:
-        connection.execute(text(definition))
-
-
 def _ts(value: datetime, sqlite: bool) -> str:
     return value.replace(tzinfo=None).isoformat(sep=" ") if sqlite else value.isoformat()
 
@@ -175,7 +103,7 @@ def seed(referrals: int, organisations: int, seed_value: int = 2026) -> dict[str
         for n, o in enumerate(orgs)
     ]
     counts = {
-        "organisation": _write(
+        "organisation": bulk_load.write(
             "organisation", ["id", "code", "name", "kind", "active", "created_at"], org_rows
         )
     }
@@ -202,7 +130,7 @@ def seed(referrals: int, organisations: int, seed_value: int = 2026) -> dict[str
                     )
                 )
                 role_rows.append((ident(user), Role(role).value))
-    counts["user_account"] = _write(
+    counts["user_account"] = bulk_load.write(
         "user_account",
         [
             "id",
@@ -218,7 +146,7 @@ def seed(referrals: int, organisations: int, seed_value: int = 2026) -> dict[str
         ],
         user_rows,
     )
-    counts["user_role"] = _write("user_role", ["user_id", "role"], role_rows)
+    counts["user_role"] = bulk_load.write("user_role", ["user_id", "role"], role_rows)
 
     weights = [share for _, share in STATUSES]
     names = [status for status, _ in STATUSES]
@@ -353,8 +281,8 @@ def seed(referrals: int, organisations: int, seed_value: int = 2026) -> dict[str
                         None,
                     )
                 )
-    with _indexes_built_after():
-        counts["child"] = _write(
+    with bulk_load.indexes_built_after():
+        counts["child"] = bulk_load.write(
             "child",
             [
                 "id",
@@ -371,7 +299,7 @@ def seed(referrals: int, organisations: int, seed_value: int = 2026) -> dict[str
             ],
             child_rows,
         )
-        counts["referral"] = _write(
+        counts["referral"] = bulk_load.write(
             "referral",
             [
                 "id",
@@ -402,7 +330,7 @@ def seed(referrals: int, organisations: int, seed_value: int = 2026) -> dict[str
             ],
             referral_rows,
         )
-        counts["status_change"] = _write(
+        counts["status_change"] = bulk_load.write(
             "status_change",
             [
                 "id",
@@ -417,7 +345,7 @@ def seed(referrals: int, organisations: int, seed_value: int = 2026) -> dict[str
             ],
             change_rows,
         )
-        counts["note"] = _write(
+        counts["note"] = bulk_load.write(
             "note",
             [
                 "id",
@@ -432,7 +360,7 @@ def seed(referrals: int, organisations: int, seed_value: int = 2026) -> dict[str
             ],
             note_rows,
         )
-        counts["share"] = _write(
+        counts["share"] = bulk_load.write(
             "share",
             [
                 "id",

@@ -51,7 +51,7 @@ def logged(postgres_url: str) -> Iterator[tuple[FlaskClient, Callable[[], int], 
             pytest.fail(f"the PostgreSQL server's log is not readable here ({log})")
         pytest.skip("the PostgreSQL server's log is not readable here")
     with psycopg.connect(dsn, autocommit=True) as connection:
-        connection.execute(f'ALTER DATABASE "{url.database}" SET log_statement = \'all\'')
+        connection.execute(f"ALTER DATABASE \"{url.database}\" SET log_statement = 'all'")
     app = migrated_app(postgres_url, AUDIT_SEAL_AFTER_REQUEST=False)
     with app.app_context():
         db.engine.dispose()  # new connections take the setting
