@@ -103,6 +103,14 @@ def notices_and_outbox() -> None:
     in_app(outbox.send_pending)
 
 
+@huey.periodic_task(crontab(minute="0", hour="7"), retries=RETRIES, retry_delay=RETRY_DELAY)
+def actions_due() -> int:
+    """The morning's notices: actions due tomorrow, and those now overdue."""
+    from referral_app.services import actions
+
+    return int(in_app(actions.notify_due))
+
+
 @huey.periodic_task(crontab(minute="7"), retries=RETRIES, retry_delay=RETRY_DELAY)
 def forget_page_state() -> None:
     """Drop what is kept only for a while: sent-form records past their day,

@@ -40,6 +40,15 @@ class Permission(enum.StrEnum):
     CHILDREN_EXPORT = "children:export"  # subject access
     REPORTS_READ = "reports:read"
     NOTIFICATIONS_READ = "notifications:read"
+    # Actions on a held referral: made for one's own agency, completed or
+    # cancelled by the owning agency (services.actions).
+    ACTIONS_WORK = "actions:work"
+    # Multi-agency meetings: read those one's agency takes part in; put a
+    # held referral on the agenda, record what the meeting decided about it
+    # and the actions agreed; convene one and record its attendance.
+    MEETINGS_READ = "meetings:read"
+    MEETINGS_CONTRIBUTE = "meetings:contribute"
+    MEETINGS_CONVENE = "meetings:convene"
 
 
 _EVERYONE = frozenset({Permission.ACCOUNT_SELF, Permission.ORGANISATIONS_READ})
@@ -51,6 +60,8 @@ _CASE_WORK = _EVERYONE | {
     Permission.NOTES_CREATE,
     Permission.CHILDREN_MATCH,
     Permission.NOTIFICATIONS_READ,
+    Permission.ACTIONS_WORK,
+    Permission.MEETINGS_READ,
 }
 
 # Roles that work cases: everyone else (org admins, auditors, system admins)
@@ -59,9 +70,11 @@ CASE_ROLES = frozenset({Role.REFERRER, Role.CASEWORKER, Role.MANAGER})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.REFERRER: _CASE_WORK,
-    Role.CASEWORKER: _CASE_WORK,
+    Role.CASEWORKER: _CASE_WORK | {Permission.MEETINGS_CONTRIBUTE},
     Role.MANAGER: _CASE_WORK
     | {
+        Permission.MEETINGS_CONTRIBUTE,
+        Permission.MEETINGS_CONVENE,
         Permission.SHARES_MANAGE,
         Permission.ACCESS_LOG_READ,
         Permission.CHILDREN_MANAGE,

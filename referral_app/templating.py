@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
+from referral_app.models.types import UK
 from referral_app.policy import Permission, has_permission
 from referral_app.services import form_submissions
 
-# People read times in UK time; the API and the database stay in UTC.
-UK = ZoneInfo("Europe/London")
+__all__ = ["UK", "age_in_years", "init_app", "label", "uk_date", "uk_time"]
 
 
 def label(value: object) -> str:

@@ -1,6 +1,16 @@
 """The tables. Importing this package registers every model on the metadata."""
 
 from referral_app.models.audit import AuditEvent
+from referral_app.models.meeting import (
+    ON_REVIEW,
+    Action,
+    ActionStatus,
+    AgendaDecision,
+    AgendaItem,
+    Attendance,
+    Meeting,
+    MeetingInvitation,
+)
 from referral_app.models.notification import (
     ChildMerge,
     Notification,
@@ -28,10 +38,18 @@ from referral_app.models.referral import (
     TransitionAction,
     overdue_at,
 )
-from referral_app.models.types import UTCDateTime, utcnow
+from referral_app.models.types import UK, UTCDateTime, uk_today, utcnow
 from referral_app.models.user import AuthSession, Role, SessionKind, User, UserRole
 
 __all__ = [
+    "ON_REVIEW",
+    "Action",
+    "ActionStatus",
+    "AgendaDecision",
+    "AgendaItem",
+    "Attendance",
+    "Meeting",
+    "MeetingInvitation",
     "AuditEvent",
     "AuthSession",
     "Child",
@@ -60,9 +78,11 @@ __all__ = [
     "Share",
     "StatusChange",
     "TransitionAction",
+    "UK",
     "UTCDateTime",
     "User",
     "UserRole",
     "overdue_at",
+    "uk_today",
     "utcnow",
 ]

@@ -23,6 +23,9 @@ class NotificationKind(enum.StrEnum):
     REOPENED = "referral_reopened"  # the referrer and the referring managers
     SHARED = "referral_shared"  # the further agency's managers
     OVERDUE = "triage_overdue"  # the receiving agency's managers
+    ACTION_ASSIGNED = "action_assigned"  # the action's named owner
+    ACTION_DUE = "action_due"  # due tomorrow: its owner, or its agency's managers
+    ACTION_OVERDUE = "action_overdue"  # past its due date: the same
 
 
 class Notification(Model):

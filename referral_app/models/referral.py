@@ -298,6 +298,11 @@ class Share(Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    # A share for a multi-agency meeting: its purpose is the meeting, its
+    # expiry the meeting's date plus 30 days.
+    meeting_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("meeting.id", ondelete="SET NULL")
+    )
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
     granted_by: Mapped[User] = relationship(foreign_keys=[granted_by_id], lazy="selectin")
@@ -327,6 +332,9 @@ class Note(Model):
         enum_column(NoteVisibility, "note_visibility")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Marked by a practitioner as significant: it goes into the child's
+    # chronology (contacts and home visits always do).
+    significant: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Set when retention removed the text.
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

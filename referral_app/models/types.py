@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
 
+# People read times and dates in UK time; the API and the database keep UTC.
+UK = ZoneInfo("Europe/London")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def uk_today() -> date:
+    """Today's date in the UK (an action is due on a UK calendar day)."""
+    return datetime.now(UK).date()
 
 
 def new_uuid() -> uuid.UUID:

@@ -37,6 +37,9 @@ SUBJECTS = {
     K.REOPENED: "reopened",
     K.SHARED: "shared with your agency",
     K.OVERDUE: "past its triage deadline",
+    K.ACTION_ASSIGNED: "has an action for you",
+    K.ACTION_DUE: "has an action due tomorrow",
+    K.ACTION_OVERDUE: "has an overdue action",
 }
 
 

@@ -130,6 +130,16 @@ def get_held_referral(actor: User, referral_id: uuid.UUID) -> Referral:
     return referral
 
 
+def organisation_holds(organisation_id: uuid.UUID, referral_id: uuid.UUID) -> bool:
+    """Whether an agency (not necessarily the caller's) holds a referral now:
+    what an action's owning agency, and a meeting's view of an agenda item,
+    ask."""
+    found = db.session.scalar(
+        select(Referral.id).where(Referral.id == referral_id, holds(organisation_id))
+    )
+    return found is not None
+
+
 def sides(actor: User, referral: Referral) -> set[Relation]:
     """Whether the actor's organisation holds the referral as its referring
     or its receiving agency: what the lifecycle's rules ask (no statement;
