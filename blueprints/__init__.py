@@ -7,20 +7,26 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from blueprints import health
+    from blueprints.api import actions as api_actions
     from blueprints.api import audit as api_audit
     from blueprints.api import auth as api_auth
     from blueprints.api import children as api_children
+    from blueprints.api import chronology as api_chronology
+    from blueprints.api import meetings as api_meetings
     from blueprints.api import notifications as api_notifications
     from blueprints.api import organisations as api_organisations
     from blueprints.api import referrals as api_referrals
     from blueprints.api import reports as api_reports
     from blueprints.api import users as api_users
     from blueprints.web import account as web_account
+    from blueprints.web import actions as web_actions
     from blueprints.web import admin as web_admin
     from blueprints.web import api_docs as web_api_docs
     from blueprints.web import audit as web_audit
     from blueprints.web import auth as web_auth
     from blueprints.web import children as web_children
+    from blueprints.web import chronology as web_chronology
+    from blueprints.web import meetings as web_meetings
     from blueprints.web import notifications as web_notifications
     from blueprints.web import referral_actions as web_referral_actions
     from blueprints.web import referral_detail as web_referral_detail
@@ -45,6 +51,9 @@ def register_blueprints(app: Flask) -> None:
         web_audit.blp,
         web_api_docs.blp,
         web_children.blp,
+        web_chronology.blp,
+        web_actions.blp,
+        web_meetings.blp,
         web_notifications.blp,
         web_reports.blp,
     ):
@@ -59,6 +68,9 @@ def register_blueprints(app: Flask) -> None:
         api_users.blp,
         api_referrals.blp,
         api_children.blp,
+        api_chronology.blp,
+        api_actions.blp,
+        api_meetings.blp,
         api_audit.blp,
         api_notifications.blp,
         api_reports.blp,

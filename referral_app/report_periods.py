@@ -4,6 +4,8 @@ load a report's query (which must not import services)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -119,3 +121,15 @@ def resolve_range(
     if problems:
         raise RangeRefused(problems)
     return DateRange(date_from, date_to)
+
+
+def percentile(sorted_values: Sequence[float], fraction: float) -> float | None:
+    """Linear interpolation between the closest ranks: PostgreSQL's
+    percentile_cont, for databases without it."""
+    if not sorted_values:
+        return None
+    position = (len(sorted_values) - 1) * fraction
+    lower = math.floor(position)
+    upper = math.ceil(position)
+    low_value, high_value = sorted_values[lower], sorted_values[upper]
+    return low_value + (high_value - low_value) * (position - lower)

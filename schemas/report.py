@@ -108,6 +108,47 @@ class DirectionSummarySchema(OutputSchema):
     )
 
 
+class ActionCountSchema(OutputSchema):
+    organisation = ma.fields.Nested(OrganisationSummarySchema)
+    open = ma.fields.Integer(metadata={"description": "Open actions the agency owns."})
+    overdue = ma.fields.Integer(metadata={"description": "Of those, past their due date."})
+
+
+class FirstMeetingSchema(OutputSchema):
+    count = ma.fields.Integer(metadata={"description": "Referrals that had a meeting."})
+    median_days = ma.fields.Float(allow_none=True, metadata={"description": "null when none."})
+    p90_days = ma.fields.Float(
+        allow_none=True, metadata={"description": "90th percentile; null when none."}
+    )
+
+
+class FollowUpSchema(OutputSchema):
+    actions_by_agency = ma.fields.List(
+        ma.fields.Nested(ActionCountSchema),
+        metadata={
+            "description": "Open and overdue actions now, by owning agency, on the referrals "
+            "the agency holds; the most overdue first."
+        },
+    )
+    meetings_held = ma.fields.Integer(
+        metadata={
+            "description": "Multi-agency meetings the agency took part in, held in the range."
+        }
+    )
+    children_reviewed = ma.fields.Integer(
+        metadata={
+            "description": "Children the agency holds a referral about, on those meetings' agendas."
+        }
+    )
+    time_to_first_meeting = ma.fields.Nested(
+        FirstMeetingSchema,
+        metadata={
+            "description": "Days from submission to the first meeting with the referral on its "
+            "agenda, over the report's referrals."
+        },
+    )
+
+
 class ReportSummarySchema(OutputSchema):
     organisation = ma.fields.Nested(OrganisationSummarySchema)
     date_from = ma.fields.Date(data_key="from")
@@ -123,4 +164,7 @@ class ReportSummarySchema(OutputSchema):
             "description": "Referrals the agency sent (drafts included), by when they were "
             "submitted or, never submitted, created."
         },
+    )
+    follow_up = ma.fields.Nested(
+        FollowUpSchema, metadata={"description": "Actions, meetings and time to a first meeting."}
     )

@@ -22,9 +22,8 @@ numbers, sorted, come back to Python for the same interpolation.
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -59,9 +58,11 @@ from referral_app.report_periods import (
     RISK_NOT_SET,
     STATUS_KEYS,
     DateRange,
+    percentile,
 )
 from referral_app.services import audit
 from referral_app.services.errors import Invalid
+from referral_app.services.report_follow_up import FollowUp, follow_up
 
 INCOMING = "incoming"
 OUTGOING = "outgoing"
@@ -118,6 +119,7 @@ class Summary:
     generated_at: datetime
     incoming: DirectionSummary
     outgoing: DirectionSummary
+    follow_up: FollowUp
 
     @property
     def date_from(self) -> date:
@@ -267,18 +269,6 @@ def _monthly(
     }
 
 
-def percentile(sorted_values: Sequence[float], fraction: float) -> float | None:
-    """Linear interpolation between the closest ranks: PostgreSQL's
-    percentile_cont, for databases without it."""
-    if not sorted_values:
-        return None
-    position = (len(sorted_values) - 1) * fraction
-    lower = math.floor(position)
-    upper = math.ceil(position)
-    low_value, high_value = sorted_values[lower], sorted_values[upper]
-    return low_value + (high_value - low_value) * (position - lower)
-
-
 def _hours(value: float | None) -> float | None:
     return None if value is None else round(float(value), 2)
 
@@ -344,7 +334,9 @@ def summary(actor: User, date_from: date | None = None, date_to: date | None = N
     """The actor's organisation's referrals in and out over the range (by
     default the last twelve calendar months): counts by status, risk level,
     risk factor and outcome, how many are overdue for triage now, the median
-    and 90th percentile hours to triage and to close, and the count per month.
+    and 90th percentile hours to triage and to close, the count per month,
+    and the follow-up: actions, meetings and the time to a first meeting
+    (services.report_follow_up).
 
     Needs REPORTS_READ (checked by the route); refuses an invalid range
     (Invalid). Audited as "report.summary": the range only, no personal data."""
@@ -382,4 +374,5 @@ def summary(actor: User, date_from: date | None = None, date_to: date | None = N
         generated_at=now,
         incoming=directions[INCOMING],
         outgoing=directions[OUTGOING],
+        follow_up=follow_up(actor, date_range, where),
     )
