@@ -3,8 +3,9 @@
 A child is past retention when every referral about them ended (closed,
 declined or withdrawn) more than RETENTION_DAYS ago and none is on legal
 hold. Their identifying details are replaced, and the free text of their
-referrals, status changes and notes removed; the statuses, risk levels,
-outcomes and dates that the reports count are kept, and so is the audit
+referrals, status changes, notes, actions and meeting discussions removed;
+the statuses, risk levels, outcomes and dates that the reports count are
+kept, and so is the audit
 trail (which never held the values). A draft or a live referral keeps
 the child's data.
 """
@@ -16,10 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ScalarSelect, exists, func, or_, select, update
+from sqlalchemy import ScalarSelect, case, exists, func, or_, select, update
 
 from referral_app.extensions import db
 from referral_app.models import (
+    Action,
+    AgendaItem,
     Child,
     Note,
     Referral,
@@ -130,6 +133,23 @@ def apply(*, dry_run: bool) -> RetentionReport:
         .values(body=REMOVED, redacted_at=now)
         .execution_options(synchronize_session=False)
     )
+    # What partners wrote about the child after the referral: the actions
+    # agreed (what to do and how it ended) and the meetings' discussions.
+    db.session.execute(
+        update(Action)
+        .where(Action.referral_id.in_(referral_ids))
+        .values(
+            description=REMOVED,
+            closing_note=case((Action.closing_note.is_(None), None), else_=REMOVED),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(AgendaItem)
+        .where(AgendaItem.referral_id.in_(referral_ids), AgendaItem.discussion.is_not(None))
+        .values(discussion=REMOVED)
+        .execution_options(synchronize_session=False)
+    )
     db.session.flush()
     for child_id in child_ids:
         audit.record(
@@ -158,6 +178,9 @@ def apply(*, dry_run: bool) -> RetentionReport:
                 "referral.outcome_summary",
                 "status_change.reason",
                 "note.body",
+                "action.description",
+                "action.closing_note",
+                "agenda_item.discussion",
             ],
             reason=f"ended before {cutoff.date().isoformat()}",
         )
