@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from referral_app.models import ActionStatus, AgendaDecision, RiskLevel
 from schemas.audit import AccessLogEntrySchema
 from schemas.common import InputSchema, OutputSchema
 from schemas.referral import (
@@ -14,6 +15,7 @@ from schemas.referral import (
     ChildSchema,
     NoteSchema,
     OrganisationSummarySchema,
+    PersonSchema,
     ReferralSchema,
     ShareSchema,
     StatusChangeSchema,
@@ -96,6 +98,34 @@ class ChildMergeSchema(OutputSchema):
     undone_at = ma.fields.AwareDateTime(allow_none=True)
 
 
+class ExportedActionSchema(OutputSchema):
+    id = ma.fields.UUID()
+    meeting_id = ma.fields.UUID(allow_none=True)
+    description = ma.fields.String()
+    owning_organisation = ma.fields.Nested(OrganisationSummarySchema)
+    owner = ma.fields.Nested(PersonSchema, allow_none=True)
+    due_on = ma.fields.Date()
+    status = ma.fields.Enum(ActionStatus, by_value=True)
+    closing_note = ma.fields.String(allow_none=True)
+    closed_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+
+
+class MeetingSummarySchema(OutputSchema):
+    id = ma.fields.UUID()
+    title = ma.fields.String()
+    held_at = ma.fields.AwareDateTime()
+
+
+class ExportedDecisionSchema(OutputSchema):
+    meeting = ma.fields.Nested(MeetingSummarySchema)
+    decision = ma.fields.Enum(AgendaDecision, by_value=True, allow_none=True)
+    risk_level_before = ma.fields.Enum(RiskLevel, by_value=True, allow_none=True)
+    risk_level = ma.fields.Enum(RiskLevel, by_value=True, allow_none=True)
+    discussion = ma.fields.String(allow_none=True)
+    recorded_at = ma.fields.AwareDateTime(allow_none=True)
+
+
 class ExportedReferralSchema(OutputSchema):
     referral = ma.fields.Nested(ReferralSchema)
     history = ma.fields.List(ma.fields.Nested(StatusChangeSchema))
@@ -104,6 +134,11 @@ class ExportedReferralSchema(OutputSchema):
         metadata={"description": "Shared notes, and your agency's own internal ones."},
     )
     shares = ma.fields.List(ma.fields.Nested(ShareSchema))
+    actions = ma.fields.List(ma.fields.Nested(ExportedActionSchema))
+    meeting_decisions = ma.fields.List(
+        ma.fields.Nested(ExportedDecisionSchema),
+        metadata={"description": "What multi-agency meetings decided about the referral."},
+    )
 
 
 class ExportAccessEntrySchema(AccessLogEntrySchema):

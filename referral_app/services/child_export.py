@@ -12,9 +12,12 @@ from sqlalchemy import or_, select
 
 from referral_app.extensions import db
 from referral_app.models import (
+    Action,
+    AgendaItem,
     AuditEvent,
     Child,
     ChildMerge,
+    Meeting,
     Note,
     Organisation,
     Referral,
@@ -23,7 +26,7 @@ from referral_app.models import (
     User,
     utcnow,
 )
-from referral_app.services import audit, casework
+from referral_app.services import actions, audit, casework
 from referral_app.services.children import merges_into
 from referral_app.services.scoping import (
     Relation,
@@ -44,6 +47,8 @@ class ExportedReferral:
     history: list[StatusChange]
     notes: list[Note]
     shares: list[Share]
+    actions: list[Action] = field(default_factory=list)
+    meeting_decisions: list[AgendaItem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -114,11 +119,25 @@ def _access_entries(
     return entries, len(rows) > MAX_ACCESS_ENTRIES
 
 
+def _decisions(referral: Referral) -> list[AgendaItem]:
+    """What the multi-agency meetings decided about a held referral, in the
+    order they met (the holder sees every item about its referral)."""
+    return list(
+        db.session.scalars(
+            select(AgendaItem)
+            .join(Meeting, AgendaItem.meeting_id == Meeting.id)
+            .where(AgendaItem.referral_id == referral.id, AgendaItem.recorded_at.is_not(None))
+            .order_by(Meeting.held_at, AgendaItem.id)
+        )
+    )
+
+
 def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
     """Everything the actor's organisation holds about a visible child, for a
     subject access request: the child's details; each referral it holds about
     them with its status history, the notes it may read (shared ones and its
-    own internal ones) and the shares as casework.list_shares shows them; the
+    own internal ones), the shares as casework.list_shares shows them, its
+    actions and what multi-agency meetings decided about it; the
     records merged into this one; and who accessed those referrals and the
     child's record (when, who, which agency, what).
 
@@ -139,6 +158,8 @@ def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
             history=casework.history(actor, referral),
             notes=casework.list_notes(actor, referral),
             shares=casework.list_shares(actor, referral),
+            actions=actions.list_actions(actor, referral),
+            meeting_decisions=_decisions(referral),
         )
         for referral in referrals
     ]
@@ -165,7 +186,16 @@ def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
         record_type="child",
         record_id=child.id,
         record_ids=[referral.id for referral in referrals],
-        fields=["details", "referrals", "history", "notes", "shares", "access"],
+        fields=[
+            "details",
+            "referrals",
+            "history",
+            "notes",
+            "shares",
+            "actions",
+            "meeting_decisions",
+            "access",
+        ],
         recipient_organisation_id=actor.organisation_id,
         reason="subject access",
     )

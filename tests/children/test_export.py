@@ -105,3 +105,64 @@ def test_only_managers_export(client, world):
     referral, _ = scenario(client, world)
     for actor in (world.officer, world.caseworker, world.charity_worker):
         assert export(client, actor, referral["child"]["id"]).status_code == 403
+
+
+def test_the_export_includes_actions_and_meeting_decisions(app, client, world):
+    """The work after the referral is the child's data too: the actions on
+    each referral the agency holds and what meetings decided; the page
+    shows them."""
+    import uuid
+    from datetime import timedelta
+
+    from referral_app.extensions import db
+    from referral_app.models import AgendaDecision, Referral, RiskLevel, User, uk_today, utcnow
+    from referral_app.services import actions, meeting_agenda, meetings
+    from tests.children.test_pages import page_tokens, sign_in
+    from tests.factories import commit_and_seal
+
+    referral, _unseen = scenario(client, world)
+    with app.app_context():
+        manager = db.session.get(User, world.yjs_manager.user.id)
+        held = db.session.get(Referral, uuid.UUID(referral["id"]))
+        actions.create_action(
+            manager,
+            held,
+            description="Offer a mentor from the boxing club",
+            owning_organisation_id=world.yjs.id,
+            due_on=uk_today() + timedelta(days=5),
+        )
+        meeting = meetings.convene(
+            manager,
+            title="Southend MACE",
+            held_at=utcnow() - timedelta(hours=2),
+            invited_organisation_ids=[world.police.id, world.charity.id],
+            online=True,
+        )
+        item = meeting_agenda.add_to_agenda(manager, meeting, held.id)
+        meeting_agenda.record_item(
+            manager,
+            meeting,
+            item.id,
+            decision=AgendaDecision.CONTINUE,
+            discussion="Older males seen collecting him from school.",
+            risk_level=RiskLevel.HIGH,
+        )
+        commit_and_seal(app)
+    body = export(client, world.police_manager, referral["child"]["id"]).json
+    (item_out,) = body["referrals"]
+    assert [a["description"] for a in item_out["actions"]] == [
+        "Offer a mentor from the boxing club"
+    ]
+    (decided,) = item_out["meeting_decisions"]
+    assert decided["meeting"]["title"] == "Southend MACE"
+    assert decided["decision"] == "continue"
+    assert decided["discussion"] == "Older males seen collecting him from school."
+    assert "Stranger" not in str(item_out)
+    # The printable export page shows them too.
+    browser = sign_in(app, world.police_manager.user)
+    path = f"/children/{referral['child']['id']}"
+    page = browser.post(f"{path}/export", data=page_tokens(browser, path))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Offer a mentor from the boxing club" in html
+    assert "Older males seen collecting him from school." in html
