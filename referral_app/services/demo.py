@@ -1,5 +1,7 @@
 """Demo data: the agencies of Operation Sceptre, one user per role, and
-about forty referrals at every stage of the loop (services.demo_referrals).
+about forty referrals at every stage of the loop (services.demo_referrals),
+then a multi-agency meeting with its actions and the next one
+(services.demo_meetings).
 
 Idempotent: running it again adds the agencies and users that are missing,
 and the referrals only if they were never loaded. Refused under the
@@ -16,7 +18,7 @@ from sqlalchemy import select
 
 from referral_app.extensions import db
 from referral_app.models import Organisation, OrganisationKind, Role, User
-from referral_app.services import demo_referrals, organisations, users
+from referral_app.services import demo_meetings, demo_referrals, organisations, users
 from referral_app.services.errors import Forbidden
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the demo; never in production
@@ -46,6 +48,7 @@ DEMO_USERS: list[DemoUser] = [
     DemoUser("manager@essex-yjs.demo", "Priya Shah", "essex-yjs", (Role.MANAGER,)),
     DemoUser("caseworker@essex-yjs.demo", "Tom Bennett", "essex-yjs", (Role.CASEWORKER,)),
     DemoUser("manager@safer-futures.demo", "Grace Adeyemi", "safer-futures", (Role.MANAGER,)),
+    DemoUser("manager@essex-cc.demo", "Helen Carter", "essex-cc-childrens", (Role.MANAGER,)),
     DemoUser("orgadmin@essex-yjs.demo", "Alex Morgan", "essex-yjs", (Role.ORG_ADMIN,)),
     DemoUser("auditor@essex-yjs.demo", "Jordan Lee", "essex-yjs", (Role.AUDITOR,)),
     DemoUser("sysadmin@referrals.demo", "Chris Walker", "essex-cc-childrens", (Role.SYSTEM_ADMIN,)),
@@ -95,4 +98,5 @@ def seed_demo() -> Seeded:
     if demo_referrals.loaded():
         return Seeded(DEMO_USERS, referrals=0, already_loaded=True)
     told = demo_referrals.load_referrals()
+    demo_meetings.load_meetings()
     return Seeded(DEMO_USERS, referrals=len(told), already_loaded=False)

@@ -317,6 +317,22 @@ SECOND_REFERRALS = [
         MEDIUM, (F.CRIMINAL_EXPLOITATION,), C.NOT_SOUGHT, B.PUBLIC_TASK,
         "Not sought: Harvey and his father declined support; the risk has risen since.",
         steps=(submit("1d 10:10"),)),
+    # Children's services: a police referral Helen works herself, and her
+    # own unfinished referral to the charity.
+    Story("kai", "lewis", COUNCIL, "6d 11:00",
+        "Kai's mother called 101: he came home with a cut hand and will not say how. Officers "
+        "found a group chat offering him 'work' in Southend. Children's services to assess.",
+        HIGH, (F.CRIMINAL_EXPLOITATION, F.COUNTY_LINES), C.OBTAINED_FROM_PARENT, B.PUBLIC_TASK,
+        steps=(
+        submit("6d 11:10"),
+        accept("5d 09:00", "helen"),
+        assign("5d 09:05", "helen", "helen"),
+        note("4d 15:00", "helen", K.HOME_VISIT,
+            "Home visit with Kai and his mother. Kai admitted being asked to carry packages; "
+            "agreed to a strategy discussion.", shared=True))),
+    Story("ellis", "helen", CHARITY, "1d 12:00",
+        "Ellis needs a mentor after school: his social worker thinks the bus station group "
+        "is drawing him in. Still to agree the start date with his carer.", LOW),
 ]
 # fmt: on
 

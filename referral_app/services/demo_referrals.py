@@ -60,6 +60,7 @@ PEOPLE = {
     "priya": "manager@essex-yjs.demo",
     "tom": "caseworker@essex-yjs.demo",
     "grace": "manager@safer-futures.demo",
+    "helen": "manager@essex-cc.demo",
 }
 UK = ZoneInfo("Europe/London")
 # "29d 10:30": 29 days ago at 10:30 UK time; "3h": three hours ago.

@@ -6,7 +6,8 @@ Times are written as "29d 10:30" (29 days ago at 10:30 UK time) or "3h"
 (three hours ago); each story's steps are in the order they happened.
 The people: sam (PC Sam Okafor, Essex Police referrer), lewis (Insp. Lewis
 Grant, Essex Police manager), priya (Priya Shah, YJS manager), tom (Tom
-Bennett, YJS caseworker), grace (Grace Adeyemi, Safer Futures manager).
+Bennett, YJS caseworker), grace (Grace Adeyemi, Safer Futures manager),
+helen (Helen Carter, Essex County Council children's services manager).
 """
 
 from __future__ import annotations
@@ -186,5 +187,7 @@ CHILDREN: dict[str, DemoChild] = {
         "31 Demo Way, Chelmsford", "Chelmer Example Academy"),
     "evie": DemoChild("Evie", "Examplewood", 14, 6, 23, "Female", "CM8 2QN",
         "44 Demo Street, Witham", "Witham Sample School"),
+    "ellis": DemoChild("Ellis", "Sampleworth", 13, 8, 4, "Male", "SS2 5TQ",
+        "9 Trial Street, Southend-on-Sea", "Southend Demo Academy"),
 }
 # fmt: on
