@@ -11,7 +11,8 @@ be used is a form error on the page, never a 500.
 The CSV is a POST with the CSRF token, as the reports page's download is:
 an export is an audited disclosure of case notes, so no other site may make
 a browser ask for one (a link or an image elsewhere could, for a GET). It
-changes nothing, so sending it twice is no harm: no one-time form token."""
+changes nothing, so sending it twice is no harm: not wrapped in `sent_once`
+(the reports page's download is not either)."""
 
 from __future__ import annotations
 
