@@ -115,11 +115,27 @@ class TransitionSchema(InputSchema):
 class NoteCreateSchema(InputSchema):
     kind = _enum(NoteKind, load_default=NoteKind.NOTE)
     body = _text(10000, required=True)
-    occurred_at = ma.fields.AwareDateTime()
+    occurred_at = ma.fields.AwareDateTime(
+        metadata={
+            "description": "The date of contact: when the contact happened (not in the "
+            "future; now when left out). The chronology orders notes by it."
+        }
+    )
     visibility = _enum(
         NoteVisibility,
         load_default=NoteVisibility.INTERNAL,
         metadata={"description": "`internal` (default): your agency only; `shared`: every holder."},
+    )
+    significant = JsonBoolean(
+        load_default=False,
+        metadata={"description": "Include the note in the child's chronology (default false)."},
+    )
+
+
+class NoteSignificanceSchema(InputSchema):
+    significant = JsonBoolean(
+        required=True,
+        metadata={"description": "true: include the note in the child's chronology; false: not."},
     )
 
 
@@ -255,8 +271,13 @@ class NoteSchema(OutputSchema):
     kind = _enum(NoteKind)
     body = ma.fields.String()
     visibility = _enum(NoteVisibility)
-    occurred_at = ma.fields.AwareDateTime()
-    created_at = ma.fields.AwareDateTime()
+    occurred_at = ma.fields.AwareDateTime(
+        metadata={"description": "The date of contact: when the contact happened."}
+    )
+    created_at = ma.fields.AwareDateTime(metadata={"description": "When the note was recorded."})
+    significant = ma.fields.Boolean(
+        metadata={"description": "Marked as significant: in the child's chronology."}
+    )
     author = ma.fields.Nested(PersonSchema)
     organisation = ma.fields.Nested(OrganisationSummarySchema)
 

@@ -22,6 +22,7 @@ from schemas.referral import (
     LegalHoldSchema,
     NoteCreateSchema,
     NoteSchema,
+    NoteSignificanceSchema,
     ReferralCreateSchema,
     ReferralDetailSchema,
     ReferralListQuerySchema,
@@ -221,6 +222,22 @@ class Notes(MethodView):
         """Add a note (append-only: correct a note with another note)."""
         referral = get_held_referral(current_user, referral_id)
         return casework.add_note(current_user, referral, **data)
+
+
+@blp.route("/referrals/<uuid:referral_id>/notes/<uuid:note_id>/significance")
+class NoteSignificance(MethodView):
+    @requires(Permission.NOTES_CREATE)
+    @blp.arguments(NoteSignificanceSchema)
+    @blp.response(200, NoteSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 415)
+    def post(self, data: dict[str, Any], referral_id: uuid.UUID, note_id: uuid.UUID) -> Note:
+        """Mark a note the caller's agency may read as significant (it goes
+        into the child's chronology), or remove the mark. The note's text
+        never changes."""
+        referral = get_held_referral(current_user, referral_id)
+        return casework.mark_significant(
+            current_user, referral, note_id, significant=data["significant"]
+        )
 
 
 @blp.route("/referrals/<uuid:referral_id>/access-log")

@@ -1,8 +1,10 @@
 """A referral's page: a summary at the top, then tabs for its timeline,
-notes (filterable by kind), shares and history, with the actions the viewer
-may take; the forms that stay on the page (a note, a share); the printable
-view and the access log. The actions that change its status go through the
-confirmation pages of blueprints/web/referral_actions.py."""
+notes (filterable by kind), actions, shares and history, with what the
+viewer may do; the forms that stay on the page (a note, marking a note as
+significant, a share; the form that adds an action posts to
+blueprints/web/actions.py); the printable view and the access log. The
+transitions that change its status go through the confirmation pages of
+blueprints/web/referral_actions.py."""
 
 from __future__ import annotations
 
@@ -20,12 +22,28 @@ from blueprints.web.choices import CHOICES
 from blueprints.web.date_input import PARTS, read_date
 from blueprints.web.forms import Field, PageErrors, page_errors
 from blueprints.web.sent_once import sent_once
-from referral_app.models import Note, NoteKind, Referral, ReferralStatus, StatusChange, User, utcnow
+from referral_app.models import (
+    Note,
+    NoteKind,
+    Referral,
+    ReferralStatus,
+    StatusChange,
+    User,
+    uk_today,
+    utcnow,
+)
 from referral_app.policy import Permission, has_permission, requires
-from referral_app.services import audit_search, casework, lifecycle, organisations, referrals
+from referral_app.services import (
+    actions,
+    audit_search,
+    casework,
+    lifecycle,
+    organisations,
+    referrals,
+)
 from referral_app.services.errors import Conflict, Invalid
 from referral_app.templating import UK, label, uk_date
-from schemas.referral import NoteCreateSchema, ShareCreateSchema
+from schemas.referral import NoteCreateSchema, NoteSignificanceSchema, ShareCreateSchema
 
 blp = Blueprint("web_referral_detail", __name__)
 
@@ -41,6 +59,12 @@ NOTE_FIELDS = (
         own={"Not in the future.": "Date of contact must be today or in the past"},
     ),
     Field("visibility", "Who can see the note", "Select who can see the note"),
+    Field(
+        "significant",
+        "Significant",
+        "Select whether to include the note in the child's chronology",
+        anchor="significant",
+    ),
 )
 SHARE_FIELDS = (
     Field(
@@ -174,8 +198,10 @@ def render_detail(
     notes = casework.list_notes(actor, referral)
     changes = casework.history(actor, referral)
     shares = casework.list_shares(actor, referral)
-    actions = [str(action) for action in lifecycle.allowed_actions(actor, referral)]
+    actions_here = [str(action) for action in lifecycle.allowed_actions(actor, referral)]
     may_share = casework.may_manage_shares(actor, referral)
+    submitted = referral.status is not ReferralStatus.DRAFT
+    may_add_action = submitted and has_permission(actor, Permission.ACTIONS_WORK)
     return render_template(
         "referrals/detail.html",
         referral=referral,
@@ -186,8 +212,14 @@ def render_detail(
         kind_asked=request.args.get("kind", ""),
         changes=list(reversed(changes)),
         shares=shares,
-        actions=actions,
-        assignees=lifecycle.assignable_users(referral) if "assign" in actions else [],
+        actions=actions_here,
+        assignees=lifecycle.assignable_users(referral) if "assign" in actions_here else [],
+        # A draft has no actions (services.actions refuses them).
+        agreed_actions=actions.list_actions(actor, referral) if submitted else [],
+        may_add_action=may_add_action,
+        action_owners=actions.owners_to_choose(actor.organisation_id) if may_add_action else [],
+        may_mark_notes=has_permission(actor, Permission.NOTES_CREATE),
+        today=uk_today(),
         may_share=may_share,
         share_targets=(
             _share_targets(referral)
@@ -247,6 +279,25 @@ def referral_add_note(referral_id: uuid.UUID) -> Response | tuple[str, int]:
         shown = page_errors(refusal.errors or {"_schema": [refusal.message]}, NOTE_FIELDS)
         return render_detail(referral_id, errors=shown, form=request.form, status=422)
     flash(f"Note added: {label(note.kind)}, dated {uk_date(note.occurred_at)}")
+    return redirect(f"/referrals/{referral_id}#notes")
+
+
+@blp.post("/referrals/<uuid:referral_id>/notes/<uuid:note_id>/significance")
+@requires(Permission.NOTES_CREATE)
+@sent_once
+def referral_mark_note(referral_id: uuid.UUID, note_id: uuid.UUID) -> Response | tuple[str, int]:
+    """Mark a note as significant (into the child's chronology), or not."""
+    loaded, errors = validate(NoteSignificanceSchema(), form_fields(request.form))
+    if loaded is None:
+        shown = page_errors(errors, NOTE_FIELDS)
+        return render_detail(referral_id, errors=shown, status=422)
+    referral = referrals.read_referral(current_user, referral_id)
+    casework.mark_significant(current_user, referral, note_id, significant=loaded["significant"])
+    flash(
+        "Note marked as significant: it is in the child's chronology"
+        if loaded["significant"]
+        else "Significant mark removed: the note is no longer in the child's chronology"
+    )
     return redirect(f"/referrals/{referral_id}#notes")
 
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from referral_app.extensions import db
 from referral_app.models import (
@@ -89,12 +90,15 @@ def create_action(
     a due date in the past or more than two years ahead (Invalid)."""
     if referral.status is ReferralStatus.DRAFT:
         raise Conflict("A draft has no actions yet: submit the referral first.")
+    if agenda_item is not None and agenda_item.referral_id != referral.id:
+        # A caller's mistake, never a user's: the item is about another child.
+        raise Invalid("The action is not valid.", {"agenda_item": ["Not about this referral."]})
     errors: dict[str, list[str]] = {}
     if agenda_item is None and owning_organisation_id != actor.organisation_id:
-        errors["owning_organisation_id"] = [
-            "Outside a meeting, an action is for your own agency."
-        ]
-    elif agenda_item is not None and not _takes_part(agenda_item.meeting_id, owning_organisation_id):
+        errors["owning_organisation_id"] = ["Outside a meeting, an action is for your own agency."]
+    elif agenda_item is not None and not _takes_part(
+        agenda_item.meeting_id, owning_organisation_id
+    ):
         errors["owning_organisation_id"] = ["This agency is not taking part in the meeting."]
     elif not organisation_holds(owning_organisation_id, referral.id):
         errors["owning_organisation_id"] = [
@@ -136,10 +140,17 @@ def create_action(
             owning_organisation_id if owning_organisation_id != actor.organisation_id else None
         ),
     )
-    if action.owner is not None:
-        notifications.notify(
-            NotificationKind.ACTION_ASSIGNED, referral, [action.owner], actor=actor
-        )
+    # The named owner hears of it; an action agreed at a meeting for another
+    # agency with nobody named goes to that agency's managers to hand out.
+    told = (
+        [action.owner]
+        if action.owner is not None
+        else _managers_of(owning_organisation_id)
+        if owning_organisation_id != actor.organisation_id
+        else []
+    )
+    if told:
+        notifications.notify(NotificationKind.ACTION_ASSIGNED, referral, told, actor=actor)
     return action
 
 
@@ -216,7 +227,7 @@ def close_action(actor: User, action: Action, *, status: ActionStatus, note: str
     action.status = status
     action.closing_note = note
     action.closed_at = utcnow()
-    action.closed_by_id = actor.id
+    action.closed_by = actor
     db.session.flush()
     audit.record(
         "referral.action_closed",
@@ -279,15 +290,13 @@ def worklist(
     return Worklist(items, int(total or 0), int(overdue or 0))
 
 
-def _staff_to_tell(action: Action) -> list[User]:
-    if action.owner is not None:
-        return [action.owner]
+def _managers_of(organisation_id: uuid.UUID) -> list[User]:
     return list(
         db.session.scalars(
             select(User)
             .join(UserRole, UserRole.user_id == User.id)
             .where(
-                User.organisation_id == action.owning_organisation_id,
+                User.organisation_id == organisation_id,
                 User.active.is_(True),
                 UserRole.role == Role.MANAGER,
             )
@@ -295,39 +304,64 @@ def _staff_to_tell(action: Action) -> list[User]:
     )
 
 
+def _staff_to_tell(action: Action) -> list[User]:
+    """The named owner while they are active staff of the owning agency;
+    otherwise (nobody named, or the person left) its managers."""
+    owner = action.owner
+    still_theirs = owner is not None and owner.organisation_id == action.owning_organisation_id
+    if owner is not None and owner.active and still_theirs:
+        return [owner]
+    return _managers_of(action.owning_organisation_id)
+
+
+def owners_to_choose(organisation_id: uuid.UUID) -> list[User]:
+    """Who may be named as an action's owner in an agency: its active staff
+    with a case role, by name (what `create_action` accepts)."""
+    candidates = db.session.scalars(
+        select(User)
+        .options(selectinload(User.role_grants))
+        .where(User.organisation_id == organisation_id, User.active.is_(True))
+        .order_by(User.full_name, User.id)
+    )
+    return [user for user in candidates if user.roles & CASE_ROLES]
+
+
 def notify_due(today: date | None = None) -> int:
     """The daily sweep: tell the owner (or, with no named owner, the owning
     agency's managers) of each open action due tomorrow, and of each that
-    became overdue, once each. Returns how many actions were told of."""
+    became overdue, once each, however often the sweep runs. Only an owning
+    agency that still holds the referral hears of it (a share that ended
+    ends the notices too). Returns how many actions were told of."""
     today = today or uk_today()
     tomorrow = today + timedelta(days=1)
+    due_tomorrow = and_(Action.due_on == tomorrow, Action.notified_on.is_(None))
+    # Overdue and not yet told so: told nothing, or only that it was due.
+    newly_overdue = and_(
+        Action.due_on < today,
+        or_(Action.notified_on.is_(None), Action.notified_on <= Action.due_on),
+    )
     due = list(
         db.session.scalars(
-            select(Action).where(
+            select(Action)
+            .join(Referral, Action.referral_id == Referral.id)
+            .where(
                 Action.status == ActionStatus.OPEN,
-                Action.due_on <= tomorrow,
-                # Told of nothing yet, or told it was due but not yet that it is late.
-                (Action.notified_on.is_(None)) | (Action.notified_on < Action.due_on),
+                or_(due_tomorrow, newly_overdue),
+                holds(Action.owning_organisation_id.expression),
             )
+            .order_by(Action.due_on, Action.id)
         )
     )
-    told = 0
     for action in due:
-        if action.due_on == today:
-            continue  # due today: told yesterday it was due; tomorrow it is overdue
         kind = (
             NotificationKind.ACTION_OVERDUE
             if action.due_on < today
             else NotificationKind.ACTION_DUE
         )
-        # Only holders hear of it: a share that ended ends the notices too.
-        if not organisation_holds(action.owning_organisation_id, action.referral_id):
-            continue
         notifications.notify(kind, action.referral, _staff_to_tell(action), actor=None)
         action.notified_on = today
-        told += 1
     db.session.flush()
-    return told
+    return len(due)
 
 
 def counts_by_agency(actor: User) -> list[tuple[uuid.UUID, int, int]]:
@@ -356,6 +390,7 @@ __all__ = [
     "get_action",
     "list_actions",
     "notify_due",
+    "owners_to_choose",
     "read_action",
     "worklist",
 ]

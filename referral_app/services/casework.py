@@ -56,10 +56,14 @@ def add_note(
     body: str,
     visibility: NoteVisibility,
     occurred_at: datetime | None = None,
+    significant: bool = False,
 ) -> Note:
-    """Append a note. Refuses a time in the future (Invalid). The actor's
-    own unread notifications about the referral are marked read (as for a
-    share, a revocation and a transition: acting on it answers them)."""
+    """Append a note. `occurred_at` is the date of contact (when it
+    happened; now when not given), `created_at` when it was recorded;
+    `significant` puts it in the child's chronology. Refuses a time in the
+    future (Invalid). The actor's own unread notifications about the
+    referral are marked read (as for a share, a revocation and a
+    transition: acting on it answers them)."""
     now = utcnow()
     occurred_at = occurred_at or now
     if occurred_at > now + CLOCK_SKEW:
@@ -73,6 +77,7 @@ def add_note(
         visibility=visibility,
         occurred_at=occurred_at,
         created_at=now,
+        significant=significant,
     )
     db.session.add(note)
     db.session.flush()
@@ -82,9 +87,39 @@ def add_note(
         record_type="referral",
         record_id=referral.id,
         record_ids=[note.id],
-        fields=["kind", "body", "visibility", "occurred_at"],
+        fields=[
+            "kind",
+            "body",
+            "visibility",
+            "occurred_at",
+            *(["significant"] if significant else []),
+        ],
     )
     notifications.mark_read_about(actor, referral)
+    return note
+
+
+def mark_significant(
+    actor: User, referral: Referral, note_id: uuid.UUID, *, significant: bool
+) -> Note:
+    """Mark a note of a held referral as significant (it goes into the
+    child's chronology) or remove the mark. Any note the actor's agency may
+    read: another agency's internal note does not exist for it (NotFound).
+    Notes stay append-only: only the mark changes, and the change is
+    recorded."""
+    note = db.session.scalar(visible_notes(actor, referral).where(Note.id == note_id))
+    if note is None:
+        raise NotFound("No such note.")
+    note.significant = significant
+    db.session.flush()
+    audit.record(
+        "referral.note_marked",
+        actor,
+        record_type="referral",
+        record_id=referral.id,
+        record_ids=[note.id],
+        fields=["significant"],
+    )
     return note
 
 

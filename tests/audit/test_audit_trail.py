@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
 from referral_app.extensions import db
-from referral_app.models import AuditEvent, Referral, Role
+from referral_app.models import AuditEvent, Referral, Role, uk_today
 from referral_app.services import audit
 from tests.factories import bearer, token_for
 from tests.referral_helpers import act, advance, create, make_world, referral_body, share_with
@@ -44,7 +45,7 @@ def case(client, world):
 
 
 # (method, path, body, actor name, expected action)
-def route_walk(referral, share, world):
+def route_walk(referral, share, world, note_id):
     rid = referral["id"]
     return [
         ("GET", "/api/v1/referrals", None, "yjs_manager", "referral.list"),
@@ -66,6 +67,21 @@ def route_walk(referral, share, world):
             {"body": "Visited at home."},
             "caseworker",
             "referral.note_added",
+        ),
+        (
+            "POST",
+            f"/api/v1/referrals/{rid}/notes/{note_id}/significance",
+            {"significant": True},
+            "caseworker",
+            "referral.note_marked",
+        ),
+        ("GET", f"/api/v1/referrals/{rid}/actions", None, "officer", "referral.actions_read"),
+        (
+            "POST",
+            f"/api/v1/referrals/{rid}/actions",
+            {"description": "Home visit.", "due_on": (uk_today() + timedelta(days=7)).isoformat()},
+            "caseworker",
+            "referral.action_added",
         ),
         ("GET", f"/api/v1/referrals/{rid}/shares", None, "yjs_manager", "referral.shares_read"),
         (
@@ -152,7 +168,12 @@ def test_every_route_that_reads_or_changes_child_data_writes_its_event(app, clie
     referral, share = case
     walked = set()
     children = child_walk(client, world, referral)
-    steps = list(route_walk(referral, share, world))
+    note = client.post(
+        f"/api/v1/referrals/{referral['id']}/notes",
+        json={"body": "Phoned his mother."},
+        headers=world.caseworker.headers,
+    ).json
+    steps = list(route_walk(referral, share, world, note["id"]))
     answer = None
     while True:
         try:
@@ -202,6 +223,7 @@ def test_every_route_that_reads_or_changes_child_data_writes_its_event(app, clie
         ):
             path = path.replace(part, name)
         path = re.sub(r"/merges/[0-9a-f-]{36}/", "/merges/<uuid:merge_id>/", path)
+        path = re.sub(r"/notes/[0-9a-f-]{36}/", "/notes/<uuid:note_id>/", path)
         normalised.add((method, path))
     normalised.add(("POST", "/api/v1/referrals/<uuid:referral_id>/shares"))  # tested below
     assert case_routes <= normalised, case_routes - normalised

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from referral_app.extensions import db
-from referral_app.models import Share, utcnow
+from referral_app.models import Share, uk_today, utcnow
 from tests.referral_helpers import advance, create, make_world, share_with
 
 # Every referral and child route of the API, with a body that would be valid
@@ -38,6 +38,9 @@ ROUTES = [
     ),
     ("DELETE", "/api/v1/referrals/{rid}/shares/{share_id}", None),
     ("GET", "/api/v1/children/{child_id}", None),
+    ("POST", "/api/v1/referrals/{rid}/notes/{note_id}/significance", {"significant": True}),
+    ("GET", "/api/v1/referrals/{rid}/actions", None),
+    ("POST", "/api/v1/referrals/{rid}/actions", {"description": "Ours now.", "due_on": "{due_on}"}),
 ]
 
 
@@ -52,6 +55,7 @@ def case(client, world):
     referral = create(client, world.officer, world.yjs)
     advance(client, world, referral["id"], "in_progress")
     share = share_with(client, world, referral["id"], world.charity)
+    note_ids = []
     for visibility in ("shared", "internal"):
         response = client.post(
             f"/api/v1/referrals/{referral['id']}/notes",
@@ -59,6 +63,7 @@ def case(client, world):
             headers=world.caseworker.headers,
         )
         assert response.status_code == 201
+        note_ids.append(response.json["id"])
     etag = client.get(f"/api/v1/referrals/{referral['id']}", headers=world.officer.headers).headers[
         "ETag"
     ]
@@ -70,6 +75,8 @@ def case(client, world):
         "etag": etag,
         "other_org": str(world.stranger_org.id),
         "expires": (utcnow() + timedelta(days=5)).isoformat(),
+        "note_id": note_ids[0],  # the shared one
+        "due_on": (uk_today() + timedelta(days=5)).isoformat(),
     }
 
 
@@ -77,7 +84,7 @@ def fill(template, case):
     if template is None:
         return None
     text = json.dumps(template)
-    for name in ("rid", "other_org", "expires"):
+    for name in ("rid", "other_org", "expires", "due_on"):
         text = text.replace("{" + name + "}", case[name])
     return json.loads(text)
 
@@ -118,7 +125,12 @@ def assert_sees_nothing(client, actor, case):
 def test_routes_list_covers_every_referral_and_child_route(app):
     documented = {(m, p.replace("{rid}", "<uuid:referral_id>")) for m, p, _ in ROUTES}
     documented = {
-        (m, p.replace("{share_id}", "<uuid:share_id>").replace("{child_id}", "<uuid:child_id>"))
+        (
+            m,
+            p.replace("{share_id}", "<uuid:share_id>")
+            .replace("{child_id}", "<uuid:child_id>")
+            .replace("{note_id}", "<uuid:note_id>"),
+        )
         for m, p in documented
     }
     actual = {
