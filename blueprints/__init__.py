@@ -26,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import auth as web_auth
     from blueprints.web import children as web_children
     from blueprints.web import chronology as web_chronology
+    from blueprints.web import meeting_forms as web_meeting_forms
     from blueprints.web import meetings as web_meetings
     from blueprints.web import notifications as web_notifications
     from blueprints.web import referral_actions as web_referral_actions
@@ -54,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
         web_chronology.blp,
         web_actions.blp,
         web_meetings.blp,
+        web_meeting_forms.blp,
         web_notifications.blp,
         web_reports.blp,
     ):

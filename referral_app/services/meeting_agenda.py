@@ -14,8 +14,9 @@ holds it (services.actions).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -38,7 +39,7 @@ from referral_app.models import (
 from referral_app.models.types import UK
 from referral_app.services import actions, audit, casework
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
-from referral_app.services.meetings import invitations, share_expiry, takes_part
+from referral_app.services.meetings import day_has_come, invitations, share_expiry, takes_part
 from referral_app.services.scoping import get_held_referral, holds
 
 
@@ -64,6 +65,11 @@ def _held_item(actor: User, meeting: Meeting, item_id: uuid.UUID) -> tuple[Agend
             "Only the agencies that hold this referral can see or record anything about it."
         ) from None
     return item, referral
+
+
+def _check_day(meeting: Meeting) -> None:
+    if not day_has_come(meeting):
+        raise Conflict("Record what the meeting agreed on the day of the meeting or after it.")
 
 
 def add_to_agenda(actor: User, meeting: Meeting, referral_id: uuid.UUID) -> AgendaItem:
@@ -118,8 +124,7 @@ def record_item(
     corrects the record. Refuses an agency that does not hold the referral
     (Forbidden) and a meeting whose day has not come (Conflict)."""
     item, referral = _held_item(actor, meeting, item_id)
-    if meeting.held_at.astimezone(UK).date() > utcnow().astimezone(UK).date():
-        raise Conflict("Record decisions on the day of the meeting or after it.")
+    _check_day(meeting)
     if item.recorded_at is None:
         item.risk_level_before = referral.risk_level
     item.decision = decision
@@ -132,7 +137,7 @@ def record_item(
     if item.risk_level is not None and item.risk_level != referral.risk_level:
         referral.risk_level = item.risk_level
         audit.record(
-            "referral.updated",
+            "referral.update",
             actor,
             record_type="referral",
             record_id=referral.id,
@@ -164,8 +169,10 @@ def agree_action(
     """An action agreed at the meeting about an item's referral, for an
     agency taking part that holds it (services.actions.create_action says
     what else it refuses). Refuses an agency that does not hold the
-    referral recording it (Forbidden)."""
+    referral recording it (Forbidden) and a meeting whose day has not come
+    (Conflict)."""
     item, referral = _held_item(actor, meeting, item_id)
+    _check_day(meeting)
     return actions.create_action(
         actor,
         referral,
@@ -241,7 +248,8 @@ def view(actor: User, meeting: Meeting) -> MeetingView:
     """The meeting as the actor's agency may see it: every agency taking
     part and its attendance, every agenda line, and for the referrals it
     holds their details, decisions and actions (the open ones agreed
-    earlier carried forward). Each referral shown is recorded as read."""
+    earlier carried forward). Each referral shown is recorded as read (the
+    meeting itself when none is)."""
     items = list(
         db.session.scalars(
             select(AgendaItem)
@@ -249,6 +257,40 @@ def view(actor: User, meeting: Meeting) -> MeetingView:
             .order_by(AgendaItem.position, AgendaItem.id)
         )
     )
+    taking_part = invitations(meeting)
+    views = _lines(actor, meeting, items, taking_part)
+    _record_read(actor, meeting, [line.item.referral_id for line in views if line.referral])
+    return MeetingView(meeting, taking_part, views)
+
+
+def item_view(actor: User, meeting: Meeting, item_id: uuid.UUID) -> ItemView:
+    """One agenda line the actor's agency holds, as `view` shows it (its
+    read recorded). Refuses a line it does not hold (Forbidden)."""
+    item, _referral = _held_item(actor, meeting, item_id)
+    [line] = _lines(actor, meeting, [item], invitations(meeting))
+    _record_read(actor, meeting, [item.referral_id])
+    return line
+
+
+def _record_read(actor: User, meeting: Meeting, referral_ids: list[uuid.UUID]) -> None:
+    for referral_id in referral_ids:
+        audit.record(
+            "meeting.read",
+            actor,
+            record_type="referral",
+            record_id=referral_id,
+            record_ids=[meeting.id],
+        )
+    if not referral_ids:
+        audit.record("meeting.read", actor, record_type="meeting", record_id=meeting.id)
+
+
+def _lines(
+    actor: User,
+    meeting: Meeting,
+    items: list[AgendaItem],
+    taking_part: list[MeetingInvitation],
+) -> list[ItemView]:
     referral_ids = [item.referral_id for item in items]
     held = {
         referral.id: referral
@@ -265,8 +307,8 @@ def view(actor: User, meeting: Meeting) -> MeetingView:
         )
         for action in found:
             by_referral.setdefault(action.referral_id, []).append(action)
-    taking_part = invitations(meeting)
-    holders = _holders_among(referral_ids, [i.organisation_id for i in taking_part])
+    earlier = _earlier(meeting, [a for mine in by_referral.values() for a in mine])
+    holders = _holders_among(list(held), [i.organisation_id for i in taking_part])
     views = []
     for item in items:
         referral = held.get(item.referral_id)
@@ -279,13 +321,7 @@ def view(actor: User, meeting: Meeting) -> MeetingView:
                 item,
                 referral,
                 agreed=[a for a in mine if a.meeting_id == meeting.id],
-                carried=[
-                    a
-                    for a in mine
-                    if a.meeting_id != meeting.id
-                    and a.status is ActionStatus.OPEN
-                    and a.created_at < meeting.created_at
-                ],
+                carried=[a for a in mine if a.status is ActionStatus.OPEN and earlier(a)],
                 may_record=True,
                 may_share=casework.may_manage_shares(actor, referral),
                 share_to=[
@@ -295,15 +331,28 @@ def view(actor: User, meeting: Meeting) -> MeetingView:
                 ],
             )
         )
-    for referral_id in held:
-        audit.record(
-            "meeting.read",
-            actor,
-            record_type="referral",
-            record_id=referral_id,
-            record_ids=[meeting.id],
+    return views
+
+
+def _earlier(meeting: Meeting, found: list[Action]) -> Callable[[Action], bool]:
+    """Whether an action came before the meeting: agreed at a meeting held
+    before it, or made outside meetings before its time."""
+    other_meetings = {a.meeting_id for a in found if a.meeting_id not in (None, meeting.id)}
+    held_at: dict[uuid.UUID | None, datetime] = {}
+    if other_meetings:
+        rows = db.session.execute(
+            select(Meeting.id, Meeting.held_at).where(Meeting.id.in_(other_meetings))
         )
-    return MeetingView(meeting, taking_part, views)
+        held_at = {row.id: row.held_at for row in rows}
+
+    def came_before(action: Action) -> bool:
+        if action.meeting_id == meeting.id:
+            return False
+        if action.meeting_id is not None:
+            return held_at[action.meeting_id] < meeting.held_at
+        return action.created_at < meeting.held_at
+
+    return came_before
 
 
 def _holders_among(
@@ -311,6 +360,8 @@ def _holders_among(
 ) -> dict[uuid.UUID, set[uuid.UUID]]:
     """For each referral, which of the agencies taking part hold it."""
     found: dict[uuid.UUID, set[uuid.UUID]] = {}
+    if not referral_ids:
+        return found
     for organisation_id in organisation_ids:
         for referral_id in db.session.scalars(
             select(Referral.id).where(Referral.id.in_(referral_ids), holds(organisation_id))

@@ -21,6 +21,7 @@ from sqlalchemy import Select, func, select
 from referral_app.extensions import db
 from referral_app.models import (
     ON_REVIEW,
+    UK,
     AgendaItem,
     Attendance,
     Meeting,
@@ -28,6 +29,7 @@ from referral_app.models import (
     Organisation,
     Role,
     User,
+    uk_today,
     utcnow,
 )
 from referral_app.services import audit, paging
@@ -79,8 +81,21 @@ def list_meetings(
             query = query.where(Meeting.held_at < now)
         query = query.order_by(Meeting.held_at.desc(), Meeting.id)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.scalars(query.limit(page_size).offset(paging.offset(page, page_size)))
-    return MeetingPage(list(items), int(total or 0))
+    items = list(db.session.scalars(query.limit(page_size).offset(paging.offset(page, page_size))))
+    audit.record(
+        "meeting.list",
+        actor,
+        record_type="meeting",
+        record_ids=[meeting.id for meeting in items],
+    )
+    return MeetingPage(items, int(total or 0))
+
+
+def day_has_come(meeting: Meeting) -> bool:
+    """Whether the meeting's day (UK time) is today or past: from then on
+    its attendance, decisions and actions can be recorded (minutes are
+    often typed up as the meeting goes)."""
+    return meeting.held_at.astimezone(UK).date() <= uk_today()
 
 
 def invitations(meeting: Meeting) -> list[MeetingInvitation]:
@@ -263,13 +278,12 @@ def record_attendance(
     actor: User, meeting: Meeting, entries: list[AttendanceEntry]
 ) -> list[MeetingInvitation]:
     """Record which agencies attended (and who came), as the convening
-    agency's minutes say. Refuses another agency (Forbidden), an agency not
-    taking part, or one given twice (Invalid), and a meeting that has not
-    started yet (Conflict)."""
-    if meeting.convening_organisation_id != actor.organisation_id:
-        raise Forbidden("Only the agency that convened the meeting records who attended.")
-    if meeting.held_at > utcnow():
-        raise Conflict("Record attendance once the meeting has started.")
+    agency's minutes say. Refuses anyone but a manager of the convening
+    agency (Forbidden), an agency not taking part, or one given twice
+    (Invalid), and a meeting whose day has not come (Conflict)."""
+    _check_convener(actor, meeting)
+    if not day_has_come(meeting):
+        raise Conflict("Record attendance on the day of the meeting or after it.")
     taking_part = {invitation.organisation_id: invitation for invitation in invitations(meeting)}
     given = [entry.organisation_id for entry in entries]
     if not entries or len(set(given)) != len(given) or not set(given) <= taking_part.keys():
