@@ -34,6 +34,7 @@ from schemas.meeting import (
     MeetingActionCreateSchema,
     MeetingCreateSchema,
     MeetingShareSchema,
+    NextMeetingSchema,
 )
 
 blp = Blueprint("web_meeting_forms", __name__)
@@ -114,20 +115,23 @@ def _follows(actor: User) -> Meeting | None:
 def _render_new(
     previous: Meeting | None,
     form: Mapping[str, Any],
-    invited: list[str],
+    ticked: list[str],
     errors: FormErrors | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    """The form, with what was typed (or the meeting it follows) and any
-    messages; `invited`: the agencies ticked."""
+    """The form, with what was typed (or what the meeting it follows gives)
+    and any messages. The next meeting of a series invites the agencies of
+    the one it follows again: they are named, and the others offered."""
     actor: User = current_user
+    again = [i.organisation for i in meetings.invitations(previous)] if previous else []
     return render_template(
         "meetings/new.html",
         previous=previous,
-        agencies=_agencies_to_invite(actor),
+        invited_again=[org for org in again if org.id != actor.organisation_id],
+        agencies=[org for org in _agencies_to_invite(actor) if org not in again],
         errors=page_errors(errors or {}, NEW_FIELDS),
         form=form,
-        invited=set(invited),
+        ticked=set(ticked),
     ), status
 
 
@@ -172,19 +176,15 @@ def _time(typed: str) -> time | None:
 @blp.route("/meetings/new", methods=["GET"])
 @requires(Permission.MEETINGS_CONVENE)
 def meeting_new() -> tuple[str, int]:
-    actor: User = current_user
-    previous = _follows(actor)
+    """The form; `?follows=<meeting id>` for the next meeting of a series,
+    with its title, place and agencies."""
+    previous = _follows(current_user)
     form = {"title": previous.title if previous else DEFAULT_TITLE}
-    invited = [
-        str(invitation.organisation_id)
-        for invitation in (meetings.invitations(previous) if previous else [])
-        if invitation.organisation_id != actor.organisation_id
-    ]
     if previous is not None and not previous.online and previous.place:
         form.update(venue="place", place=previous.place)
     elif previous is not None:
         form.update(venue="online")
-    return _render_new(previous, form, invited)
+    return _render_new(previous, form, [])
 
 
 @blp.route("/meetings/new", methods=["POST"])
@@ -208,9 +208,8 @@ def meeting_convene() -> Response | tuple[str, int]:
             errors["place"] = [NEW_FIELDS[4].missing]
     else:
         errors["venue"] = [NEW_FIELDS[3].missing]
-    if previous is not None:
-        data["follows_id"] = str(previous.id)
-    loaded, refused = validate(MeetingCreateSchema(), data)
+    schema = MeetingCreateSchema() if previous is None else NextMeetingSchema()
+    loaded, refused = validate(schema, data)
     if loaded is None or errors:
         said = refused.pop("held_at", None)
         refused = {**refused, **errors}
@@ -218,7 +217,8 @@ def meeting_convene() -> Response | tuple[str, int]:
             refused["held_on"] = said
         return _render_new(previous, request.form, _ticked(), refused, 422)
     try:
-        meeting = meetings.convene(actor, **loaded)
+        follows_id = previous.id if previous is not None else None
+        meeting = meetings.convene(actor, follows_id=follows_id, **loaded)
     except Invalid as refusal:
         found = dict(refusal.errors or {"_schema": [refusal.message]})
         if "held_at" in found:

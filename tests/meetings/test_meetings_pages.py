@@ -183,8 +183,13 @@ def test_a_council_manager_runs_a_meeting_and_the_next_one_through_the_pages(cli
     next_form = council.get(f"/meetings/new?follows={mid}").get_data(as_text=True)
     assert "carries forward the children still on review and their open actions" in next_form
     assert 'value="Southend MACE"' in next_form
+    again = text_of(next_form).split("It invites the same agencies again: ")[1].split(".")[0]
+    assert sorted(again.split(", ")) == sorted(
+        o.name for o in (mace.police, mace.yjs, mace.charity)
+    )
     for org in (mace.police, mace.yjs, mace.charity):
-        assert re.search(rf'value="{org.id}" checked', next_form), org.name
+        assert f'value="{org.id}"' not in next_form, org.name  # not offered again
+    assert 'value="Civic Centre, Room 2"' in next_form
     following = send(
         council,
         f"/meetings/new?follows={mid}",
@@ -192,12 +197,14 @@ def test_a_council_manager_runs_a_meeting_and_the_next_one_through_the_pages(cli
         title="Southend MACE",
         held_time="10:00",
         venue="online",
-        invited_organisation_ids=[str(o.id) for o in (mace.police, mace.yjs, mace.charity)],
         **day_fields("held_on", today + timedelta(days=28)),
     )
     assert flash_after(council, following).startswith("Meeting convened")
     later = following.location
     assert later != here
+    agencies = text_of(council.get(later).get_data(as_text=True).split('id="attendance"')[1])
+    for org in (mace.council, mace.police, mace.yjs, mace.charity):
+        assert org.name in agencies
     seen = text_of(yjs.get(later).get_data(as_text=True))
     assert "Open actions carried forward" in seen
     assert f"Visit for {mace.yjs.name}" in seen
@@ -449,3 +456,27 @@ def test_the_meetings_forms_refuse_in_plain_words(client, mace, pages):
     assert error_messages(shared.get_data(as_text=True)) == [
         "Select the agency to share the referral with"
     ]
+
+
+@pytest.mark.parametrize("who", ["council_manager", "police_manager", "yjs_manager"])
+def test_every_form_on_a_meeting_refuses_empty_and_bad_input_in_plain_words(
+    client, mace, pages, who
+):
+    from urllib.parse import urlsplit
+
+    from tests.blueprints.web.test_form_messages import assert_plain, read_page, variants
+
+    meeting = meeting_with_agenda(client, mace)
+    here = f"/meetings/{meeting['id']}"
+    browser = pages[who]
+    page = read_page("http://localhost" + here, browser.get(here).get_data(as_text=True))
+    posted = [form for form in page.forms if form.method == "post" and "/meetings/" in form.action]
+    assert len(posted) >= (1 if who == "council_manager" else 3), who
+    for form in posted:
+        path = urlsplit(form.action).path
+        for data in variants(form):
+            response = browser.post(path, data=data)
+            assert response.status_code in (409, 422), (who, path, response.status_code)
+            html = response.get_data(as_text=True)
+            assert_plain(f"POST {path}", html)
+            assert error_messages(html), (who, path)
