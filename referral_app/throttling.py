@@ -92,7 +92,11 @@ def init_app(app: Flask) -> None:
 # API or the reports page, one shared counter), counting the exports made.
 # The check runs inside the view, after the guard has found the user.
 
-CSV_EXPORT_ENDPOINTS = ("reports.ReferralsCsv", "web_reports.referrals_csv")
+CSV_EXPORT_ENDPOINTS = (
+    "reports.ReferralsCsv",
+    "web_reports.referrals_csv",
+    "web_chronology.child_chronology_csv",
+)
 
 
 def _user_key() -> str:

@@ -148,6 +148,13 @@ def child_walk(client, world, referral):
         "child.rectify",
     )
     yield ("GET", f"/api/v1/children/{child_id}/export", None, "police_manager", "child.export")
+    yield (
+        "GET",
+        f"/api/v1/children/{child_id}/chronology",
+        None,
+        "police_manager",
+        "referral.chronology_read",
+    )
     merge = yield (
         "POST",
         f"/api/v1/children/{child_id}/merge",
