@@ -497,7 +497,7 @@ def test_the_list_shows_upcoming_and_past_meetings_one_takes_part_in(client, mac
 # --- the next meeting ----------------------------------------------------------------
 
 
-def test_the_next_meeting_carries_forward_what_is_still_open(client, mace):
+def test_the_next_meeting_carries_forward_what_is_still_open(app, client, mace):
     more = [
         create(
             client,
@@ -568,6 +568,9 @@ def test_the_next_meeting_carries_forward_what_is_still_open(client, mace):
     assert following.status_code == 201, following.json
     nid = following.json["id"]
     assert following.json["follows_id"] == mid
+    written = [(e.action, e.record_id) for e in events_of(app, following)]
+    assert ("meeting.convened", nid) in written
+    assert ("meeting.agenda_carried_forward", nid) in written
     assert {a["organisation"]["id"] for a in following.json["agencies"]} == {
         str(org.id) for org in (mace.council, mace.police, mace.yjs, mace.charity)
     }
