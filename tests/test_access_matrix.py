@@ -153,6 +153,18 @@ NOTIFICATION_RELATIONS = (OWN_NOTIFICATION, COLLEAGUE_NOTIFICATION, ELSEWHERE_NO
 # Routes about no record.
 NO_RECORD = "-"
 
+# Relations to a multi-agency meeting: convened by the receiving agency of the
+# main referral, with the referring agency and an unrelated one invited, the
+# main referral on its agenda. The shared agency holds that referral but was
+# not invited: holding a referral on the agenda does not open the meeting.
+CONVENER = "convening agency"
+INVITED_HOLDER = "invited agency holding the agenda's referral"
+INVITED_OTHER = "invited agency holding nothing on the agenda"
+NOT_INVITED = "agency not invited (holding the referral through a share)"
+MEETING_RELATIONS = (CONVENER, INVITED_HOLDER, INVITED_OTHER, NOT_INVITED)
+TAKING_PART = (CONVENER, INVITED_HOLDER, INVITED_OTHER)
+AGENDA_HOLDERS = (CONVENER, INVITED_HOLDER)
+
 # The agency a caller with each relation belongs to. Record routes: the
 # receiving agency of the draft is the receiving agency of the main referral
 # (it holds that one, not the draft). Other routes: callers are in "home".
@@ -170,6 +182,10 @@ ORG_OF_RELATION = {
     COLLEAGUE_NOTIFICATION: "home",
     ELSEWHERE_NOTIFICATION: "home",
     NO_RECORD: "home",
+    CONVENER: "receiving",
+    INVITED_HOLDER: "referring",
+    INVITED_OTHER: "unrelated",
+    NOT_INVITED: "shared",
 }
 # The organisation a user route is about.
 TARGET_ORG = {OWN_ORG: "home", OTHER_ORG: "elsewhere"}
@@ -258,6 +274,45 @@ def record(
                 outcome = FORBIDDEN
             expected[role, relation] = outcome
     return Route(RECORD_RELATIONS, expected, LOGIN, body, headers)
+
+
+def action_record(
+    permitted: Iterable[str], allowed: Mapping[str, Iterable[str]], *, body: Builder | None = None
+) -> Route:
+    """A route about an action (on the main referral, owned by the receiving
+    agency): as `record`, without the draft relation (a draft has no actions)."""
+    route = record(permitted, allowed, body=body)
+    relations = tuple(r for r in RECORD_RELATIONS if r != DRAFT_RECEIVING)
+    expected = {cell: outcome for cell, outcome in route.expected.items() if cell[1] in relations}
+    return Route(relations, expected, LOGIN, body)
+
+
+def about_meeting(
+    permitted: Iterable[str],
+    allowed: Mapping[str, Iterable[str]],
+    *,
+    hidden: Iterable[str] = (NOT_INVITED,),
+    body: Builder | None = None,
+) -> Route:
+    """A route about the meeting (or one of its agenda lines). Roles outside
+    `permitted` lack the permission: 403. A permitted role gets 404 in the
+    `hidden` relations (an agency not taking part; for a referral it does
+    not hold, an agency taking part too), `allow` where `allowed` says, and
+    403 in the other relations (taking part, but not allowed to do this)."""
+    permitted, hidden = frozenset(permitted), frozenset(hidden)
+    expected: Expected = {}
+    for role in ROLES:
+        for relation in MEETING_RELATIONS:
+            if role not in permitted:
+                outcome = FORBIDDEN
+            elif relation in hidden:
+                outcome = HIDDEN
+            elif relation in allowed.get(role, ()):
+                outcome = ALLOW
+            else:
+                outcome = FORBIDDEN
+            expected[role, relation] = outcome
+    return Route(MEETING_RELATIONS, expected, LOGIN, body)
 
 
 def each(roles: Iterable[str], relations: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -474,6 +529,100 @@ def change_password(cell: Cell) -> dict[str, Any]:
     return {"current_password": PASSWORD, "new_password": new, "confirm_password": new}
 
 
+def new_action(cell: Cell) -> dict[str, Any]:
+    return {"description": f"Visit the family ({cell.n})", "due_on": date.today().isoformat()}
+
+
+def new_action_form(cell: Cell) -> dict[str, Any]:
+    today = date.today()
+    return {
+        "description": f"Visit the family ({cell.n})",
+        "due_on-day": str(today.day),
+        "due_on-month": str(today.month),
+        "due_on-year": str(today.year),
+    }
+
+
+def close_action(cell: Cell) -> dict[str, Any]:
+    return {"status": "done", "note": f"Visited ({cell.n})."}
+
+
+def significance(cell: Cell) -> dict[str, Any]:
+    return {"significant": True}
+
+
+def significance_form(cell: Cell) -> dict[str, Any]:
+    return {"significant": "true"}
+
+
+def new_meeting(cell: Cell) -> dict[str, Any]:
+    return {
+        "title": f"MACE meeting {cell.n}",
+        "held_at": (utcnow() + timedelta(days=7)).isoformat(),
+        "online": True,
+        "invited_organisation_ids": [str(cell.org("elsewhere").id)],
+    }
+
+
+def next_meeting(cell: Cell) -> dict[str, Any]:
+    return {
+        "title": f"MACE meeting {cell.n}",
+        "held_at": (utcnow() + timedelta(days=7)).isoformat(),
+        "online": True,
+    }
+
+
+def new_meeting_form(cell: Cell) -> dict[str, Any]:
+    day = date.today() + timedelta(days=7)
+    return {
+        "title": f"MACE meeting {cell.n}",
+        "held_on-day": str(day.day),
+        "held_on-month": str(day.month),
+        "held_on-year": str(day.year),
+        "held_time": "10:00",
+        "venue": "online",
+        "invited_organisation_ids": str(cell.org("elsewhere").id),
+    }
+
+
+def invitation(cell: Cell) -> dict[str, Any]:
+    return {"organisation_id": str(cell.org(f"invitee ({cell.relation})").id)}
+
+
+def attendance_api(cell: Cell) -> dict[str, Any]:
+    convener = cell.org(ORG_OF_RELATION[CONVENER])
+    return {"attendance": [{"organisation_id": str(convener.id), "attendance": "attended"}]}
+
+
+def attendance_form(cell: Cell) -> dict[str, Any]:
+    taking_part = [cell.org(ORG_OF_RELATION[relation]) for relation in TAKING_PART]
+    return {f"attendance-{org.id}": "attended" for org in taking_part}
+
+
+def agenda_add(cell: Cell) -> dict[str, Any]:
+    return {"referral_id": cell.world.scenario.referral_id}
+
+
+def decision(cell: Cell) -> dict[str, Any]:
+    return {"decision": "continue", "discussion": f"Still at risk ({cell.n})."}
+
+
+def meeting_action(cell: Cell) -> dict[str, Any]:
+    """An action for the caller's own agency (which, where allowed, holds the referral)."""
+    own = cell.org(ORG_OF_RELATION[cell.relation])
+    return {**new_action(cell), "owning_organisation_id": str(own.id)}
+
+
+def meeting_action_form(cell: Cell) -> dict[str, Any]:
+    own = cell.org(ORG_OF_RELATION[cell.relation])
+    return {**new_action_form(cell), "owning_organisation_id": str(own.id)}
+
+
+def meeting_share(cell: Cell) -> dict[str, Any]:
+    """With the invited agency that holds nothing."""
+    return {"organisation_id": str(cell.org(ORG_OF_RELATION[INVITED_OTHER]).id)}
+
+
 REFERRAL_API = "/api/v1/referrals"
 REFERRAL = REFERRAL_API + "/<uuid:referral_id>"
 PAGE = "/referrals/<uuid:referral_id>"
@@ -487,6 +636,15 @@ ACCEPT = {MANAGER: (RECEIVING,)}
 SHARING = {MANAGER: SIDES}
 CHILD_EXPORT = record((MANAGER,), {MANAGER: HOLDERS})
 CHILD_MANAGE = {MANAGER: SIDES}
+
+MEETING_API = "/api/v1/meetings/<uuid:meeting_id>"
+MEETING_PAGE = "/meetings/<uuid:meeting_id>"
+ITEM_API = MEETING_API + "/agenda/<uuid:item_id>"
+ITEM_PAGE = MEETING_PAGE + "/agenda/<uuid:item_id>"
+MEETING_READ = about_meeting(CASE_ROLES, each(CASE_ROLES, TAKING_PART))
+CONVENING = {MANAGER: (CONVENER,)}
+CONTRIBUTORS = (CASEWORKER, MANAGER)
+AGENDA = each(CONTRIBUTORS, AGENDA_HOLDERS)
 
 MATRIX: dict[tuple[str, str], Route] = {
     # -- public ---------------------------------------------------------------
@@ -628,6 +786,73 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", PAGE + "/transitions"): record(CASE_ROLES, ACCEPT, body=accept),
     ("POST", PAGE + "/shares"): record((MANAGER,), SHARING, body=share_form),
     ("POST", PAGE + "/shares/<uuid:share_id>/revoke"): record((MANAGER,), SHARING),
+    # -- notes marked significant: any holder that may read the note --------
+    ("POST", REFERRAL + "/notes/<uuid:note_id>/significance"): record(
+        CASE_ROLES, NOTES_ADD, body=significance
+    ),
+    ("POST", PAGE + "/notes/<uuid:note_id>/significance"): record(
+        CASE_ROLES, NOTES_ADD, body=significance_form
+    ),
+    # -- actions: seen by the referral's holders; made by any holder for its
+    # own agency; closed by the owning agency (the receiving one here) ------
+    ("GET", REFERRAL + "/actions"): READ,
+    ("POST", REFERRAL + "/actions"): record(CASE_ROLES, NOTES_ADD, body=new_action),
+    ("POST", PAGE + "/actions"): record(CASE_ROLES, NOTES_ADD, body=new_action_form),
+    ("GET", "/api/v1/actions"): by_role(CASE_ROLES),
+    ("GET", "/actions"): by_role(CASE_ROLES),
+    ("GET", "/api/v1/actions/<uuid:action_id>"): action_record(CASE_ROLES, NOTES_ADD),
+    ("GET", "/actions/<uuid:action_id>"): action_record(CASE_ROLES, NOTES_ADD),
+    ("POST", "/api/v1/actions/<uuid:action_id>/close"): action_record(
+        CASE_ROLES, each(CASE_ROLES, (RECEIVING,)), body=close_action
+    ),
+    ("POST", "/actions/<uuid:action_id>/close"): action_record(
+        CASE_ROLES, each(CASE_ROLES, (RECEIVING,)), body=close_action
+    ),
+    # -- the child's chronology: the events of the referrals the agency holds
+    ("GET", "/api/v1/children/<uuid:child_id>/chronology"): READ,
+    ("GET", "/children/<uuid:child_id>/chronology"): READ,
+    ("GET", "/children/<uuid:child_id>/chronology/print"): READ,
+    ("POST", "/children/<uuid:child_id>/chronology.csv"): READ,
+    # -- multi-agency meetings -----------------------------------------------
+    ("GET", "/api/v1/meetings"): by_role(CASE_ROLES),
+    ("GET", "/meetings"): by_role(CASE_ROLES),
+    ("POST", "/api/v1/meetings"): by_role((MANAGER,), body=new_meeting),
+    ("GET", "/meetings/new"): by_role((MANAGER,)),
+    ("POST", "/meetings/new"): by_role((MANAGER,), body=new_meeting_form),
+    # Every agency taking part reads the meeting (the lines it does not hold
+    # as "held by other agencies"); an agency not taking part: 404.
+    ("GET", MEETING_API): MEETING_READ,
+    ("GET", MEETING_PAGE): MEETING_READ,
+    ("GET", MEETING_PAGE + "/minutes"): MEETING_READ,
+    # The convening agency's managers invite, record attendance, convene the next.
+    ("POST", MEETING_API + "/invitations"): about_meeting((MANAGER,), CONVENING, body=invitation),
+    ("PUT", MEETING_API + "/attendance"): about_meeting((MANAGER,), CONVENING, body=attendance_api),
+    ("POST", MEETING_PAGE + "/attendance"): about_meeting(
+        (MANAGER,), CONVENING, body=attendance_form
+    ),
+    ("POST", MEETING_API + "/next"): about_meeting((MANAGER,), CONVENING, body=next_meeting),
+    # Putting a referral on the agenda: an agency taking part that holds it
+    # (for one that does not, the referral does not exist: 404).
+    ("POST", MEETING_API + "/agenda"): about_meeting(
+        CONTRIBUTORS, AGENDA, hidden=(NOT_INVITED, INVITED_OTHER), body=agenda_add
+    ),
+    ("POST", MEETING_PAGE + "/agenda"): about_meeting(
+        CONTRIBUTORS, AGENDA, hidden=(NOT_INVITED, INVITED_OTHER), body=agenda_add
+    ),
+    # A line's decision and actions: an agency taking part that holds its
+    # referral; one taking part that does not sees the line exists: 403.
+    ("POST", ITEM_API + "/decision"): about_meeting(CONTRIBUTORS, AGENDA, body=decision),
+    ("POST", ITEM_PAGE + "/decision"): about_meeting(CONTRIBUTORS, AGENDA, body=decision),
+    ("POST", ITEM_API + "/actions"): about_meeting(CONTRIBUTORS, AGENDA, body=meeting_action),
+    ("POST", ITEM_PAGE + "/actions"): about_meeting(CONTRIBUTORS, AGENDA, body=meeting_action_form),
+    # Sharing a line's referral for the meeting: managers of its referring or
+    # receiving agency (here, both hold it on the agenda).
+    ("POST", ITEM_API + "/shares"): about_meeting(
+        (MANAGER,), {MANAGER: AGENDA_HOLDERS}, body=meeting_share
+    ),
+    ("POST", ITEM_PAGE + "/shares"): about_meeting(
+        (MANAGER,), {MANAGER: AGENDA_HOLDERS}, body=meeting_share
+    ),
 }
 
 # Cells that give an unexpected answer today, each an access-control bug:
@@ -813,6 +1038,40 @@ class World:
         found[DRAFT_RECEIVING] = self._created(REFERRING_MANAGER, "POST", path, body)["id"]
         return found
 
+    @cached_property
+    def meeting(self) -> tuple[str, str]:
+        """(meeting id, agenda line id): a meeting convened by the receiving
+        agency an hour ago, with the referring and an unrelated agency, the
+        main referral on its agenda."""
+        rid = self.scenario.referral_id
+        body = {
+            "title": "MACE meeting",
+            "held_at": (utcnow() - timedelta(hours=1)).isoformat(),
+            "online": True,
+            "invited_organisation_ids": [
+                str(self.org(ORG_OF_RELATION[relation]).id)
+                for relation in (INVITED_HOLDER, INVITED_OTHER)
+            ],
+        }
+        meeting = self._created(RECEIVING_MANAGER, "POST", "/api/v1/meetings", body)
+        path = f"/api/v1/meetings/{meeting['id']}/agenda"
+        item = self._created(RECEIVING_MANAGER, "POST", path, {"referral_id": rid})
+        return str(meeting["id"]), str(item["id"])
+
+    @cached_property
+    def action_id(self) -> str:
+        """An action on the main referral, owned by the receiving agency."""
+        path = f"{REFERRAL_API}/{self.scenario.referral_id}/actions"
+        body = {"description": "Home visit", "due_on": date.today().isoformat()}
+        return str(self._created(RECEIVING_MANAGER, "POST", path, body)["id"])
+
+    @cached_property
+    def note_id(self) -> str:
+        """A shared note on the main referral, by the receiving agency."""
+        path = f"{REFERRAL_API}/{self.scenario.referral_id}/notes"
+        body = {"body": "Met the family.", "visibility": "shared", "kind": "home_visit"}
+        return str(self._created(RECEIVING_MANAGER, "POST", path, body)["id"])
+
     def etag(self, referral_id: str) -> str:
         referrer = self.user(*REFERRING_REFERRER, purpose="sets up")
         response = self._api(referrer, "GET", f"{REFERRAL_API}/{referral_id}")
@@ -875,6 +1134,14 @@ class World:
             return self.saved_search(owner)
         if name == "filename":
             return "swagger-ui.css"
+        if name == "meeting_id":
+            return self.meeting[0]
+        if name == "item_id":
+            return self.meeting[1]
+        if name == "action_id":
+            return self.action_id
+        if name == "note_id":
+            return self.note_id
         raise AssertionError(f"no value for <{name}>: teach World.placeholder about it")
 
     def call(self, method: str, rule: str, route: Route, role: str, relation: str) -> TestResponse:

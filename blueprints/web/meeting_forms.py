@@ -293,12 +293,9 @@ def meeting_add_to_agenda(meeting_id: uuid.UUID) -> Response | tuple[str, int]:
     if loaded is None:
         return _again(meeting_id, errors, AGENDA_FIELDS, "agenda", 422)
     try:
+        # A referral the agency does not hold (never one the list offers)
+        # does not exist for it: the 404 page, as through the API.
         item = meeting_agenda.add_to_agenda(actor, meeting, loaded["referral_id"])
-    except NotFound:
-        # Not one of the referrals offered: say so, and nothing about it.
-        return _again(
-            meeting_id, {"referral_id": ["Not a valid UUID."]}, AGENDA_FIELDS, "agenda", 422
-        )
     except Conflict as refusal:
         return _again(meeting_id, _refusal(refusal, "referral_id"), AGENDA_FIELDS, "agenda", 409)
     line = meeting_agenda.item_view(actor, meeting, item.id)
