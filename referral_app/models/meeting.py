@@ -209,6 +209,7 @@ class Action(Model):
 
 
 __all__ = [
+    "ON_REVIEW",
     "Action",
     "ActionStatus",
     "AgendaDecision",
@@ -216,5 +217,4 @@ __all__ = [
     "Attendance",
     "Meeting",
     "MeetingInvitation",
-    "ON_REVIEW",
 ]

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
-
 # People read times and dates in UK time; the API and the database keep UTC.
 UK = ZoneInfo("Europe/London")
 
