@@ -17,7 +17,7 @@ changes nothing, so sending it twice is no harm: not wrapped in `sent_once`
 from __future__ import annotations
 
 import uuid
-from contextlib import suppress
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from blueprints.downloads import csv_attachment
 from blueprints.web import validate
-from blueprints.web.date_input import parts_of, read_date, typed_parts
+from blueprints.web.date_input import boxes_in_query, date_in_query
 from blueprints.web.forms import Field, PageErrors, page_errors
 from referral_app.chronology_kinds import (
     EARLIEST_DATE,
@@ -74,17 +74,8 @@ _FIELD = {field.name: field for field in FILTERS}
 KIND_CHOICES = [(str(kind), KIND_WORDS[kind]) for kind in ChronologyKind]
 
 
-def _given(query: MultiDict[str, str], name: str) -> tuple[date | None, str | None]:
-    """The day asked for as `name`: three boxes, or an ISO date in a link."""
-    if any(typed_parts(query, name).values()):
-        return read_date(query, name, _FIELD[name])
-    iso = str(query.get(name, "")).strip()
-    if not iso:
-        return None, None
-    try:
-        return date.fromisoformat(iso), None
-    except ValueError:
-        return None, _FIELD[name].invalid
+def _given(query: Mapping[str, str], name: str) -> tuple[date | None, str | None]:
+    return date_in_query(query, name, _FIELD[name])
 
 
 def load_filters(query: MultiDict[str, str]) -> tuple[dict[str, Any] | None, PageErrors]:
@@ -107,16 +98,9 @@ def load_filters(query: MultiDict[str, str]) -> tuple[dict[str, Any] | None, Pag
     return loaded, page_errors({}, FILTERS)
 
 
-def _boxes(query: MultiDict[str, str]) -> dict[str, dict[str, str]]:
+def _boxes(query: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """The date boxes as they were filled in (a link's ISO date split up)."""
-    boxes = {}
-    for name in ("from", "to"):
-        typed = typed_parts(query, name)
-        if not any(typed.values()):
-            with suppress(ValueError):  # a link's date that is no date: boxes left empty
-                typed = parts_of(date.fromisoformat(str(query.get(name, "")).strip()))
-        boxes[name] = typed
-    return boxes
+    return boxes_in_query(query, ("from", "to"))
 
 
 def _as_query(filters: dict[str, Any]) -> list[tuple[str, str]]:

@@ -5,7 +5,8 @@ messages are the field's own words (blueprints.web.forms.Field)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from datetime import date
 
 from blueprints.web.forms import Field
@@ -43,3 +44,34 @@ def parts_of(day: date | None) -> dict[str, str]:
     if day is None:
         return dict.fromkeys(PARTS, "")
     return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
+
+
+def date_in_query(
+    query: Mapping[str, str], name: str, field: Field
+) -> tuple[date | None, str | None]:
+    """A date filter in a query string: the three boxes `name-day` ...
+    (`read_date`), or one ISO date `name` as a link carries it; (None, None)
+    when neither is given, (None, the field's `invalid`) for a link's date
+    that is no date."""
+    if any(typed_parts(query, name).values()):
+        return read_date(query, name, field)
+    iso = str(query.get(name, "")).strip()
+    if not iso:
+        return None, None
+    try:
+        return date.fromisoformat(iso), None
+    except ValueError:
+        return None, field.invalid
+
+
+def boxes_in_query(query: Mapping[str, str], names: Iterable[str]) -> dict[str, dict[str, str]]:
+    """The date filters' boxes as they were filled in, a link's ISO date
+    split into them (left empty when it is no date)."""
+    boxes = {}
+    for name in names:
+        typed = typed_parts(query, name)
+        if not any(typed.values()):
+            with suppress(ValueError):
+                typed = parts_of(date.fromisoformat(str(query.get(name, "")).strip()))
+        boxes[name] = typed
+    return boxes

@@ -10,7 +10,6 @@ period that cannot be reported is a form error on the page, never a 500."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import suppress
 from datetime import date
 from typing import cast
 
@@ -20,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from blueprints.downloads import csv_attachment
 from blueprints.web import validate
-from blueprints.web.date_input import parts_of, read_date, typed_parts
+from blueprints.web.date_input import boxes_in_query, date_in_query, parts_of
 from blueprints.web.forms import Field, PageErrors, page_errors
 from referral_app import report_periods
 from referral_app.policy import Permission, requires
@@ -74,16 +73,7 @@ _FIELD = {field.name: field for field in PERIOD}
 
 
 def _given(query: Mapping[str, str], name: str) -> tuple[date | None, str | None]:
-    """The date asked for as `name` (three boxes, or an ISO date in a link)."""
-    if any(typed_parts(query, name).values()):
-        return read_date(query, name, _FIELD[name])
-    iso = str(query.get(name, "")).strip()
-    if not iso:
-        return None, None
-    try:
-        return date.fromisoformat(iso), None
-    except ValueError:
-        return None, _FIELD[name].invalid
+    return date_in_query(query, name, _FIELD[name])
 
 
 def load_period(query: Mapping[str, str]) -> tuple[reports.DateRange | None, PageErrors]:
@@ -107,15 +97,8 @@ def load_period(query: Mapping[str, str]) -> tuple[reports.DateRange | None, Pag
 
 
 def _typed(query: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """The boxes as they were filled in (an ISO date in a link split up)."""
-    boxes = {}
-    for name in ("from", "to"):
-        typed = typed_parts(query, name)
-        if not any(typed.values()):
-            with suppress(ValueError):  # a link's date that is no date: boxes left empty
-                typed = parts_of(date.fromisoformat(str(query.get(name, "")).strip()))
-        boxes[name] = typed
-    return boxes
+    """The date boxes as they were filled in (a link's ISO date split up)."""
+    return boxes_in_query(query, ("from", "to"))
 
 
 def _refused(query: Mapping[str, str], errors: PageErrors) -> tuple[str, int]:
