@@ -1,5 +1,5 @@
 """How likely two sets of a child's details are the same child: names
-(typos, nicknames, transposed, phonetic), the date of birth (a day or a
+(typos, nicknames and diminutives, transposed, phonetic), the date of birth (a day or a
 year out, day and month swapped) and the postcode. Pure functions: no
 database, no actor."""
 
@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 
 import jellyfish
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from rapidfuzz.fuzz import ratio
+
+from referral_app.services.child_names import are_nicknames, is_diminutive
 
 # --- finding the same child --------------------------------------------------
 
@@ -23,90 +24,6 @@ from rapidfuzz.fuzz import ratio
 LIKELY_SCORE = 60
 # At most this many matches are returned, best first (held_elsewhere counts all).
 MAX_MATCHES = 20
-
-# Names by which one child may be known: each group is one name (with its
-# spellings) and its short forms. Two names are related when one group holds
-# both: a short form may belong to several names (Sam: Samuel, Samantha), but
-# those names are not related to each other through it.
-NICKNAMES: tuple[tuple[str, ...], ...] = (
-    ("jay", "jayden", "jaden", "jaiden", "jaydon"),
-    ("jay", "jason"),
-    ("jim", "jimmy", "jamie", "james"),
-    ("tom", "tommy", "thomas"),
-    ("alex", "alec", "xander", "alexander"),
-    ("alex", "lexi", "alexandra"),
-    ("sam", "sammy", "samuel"),
-    ("sam", "sammy", "samantha"),
-    ("liz", "lizzie", "lizzy", "libby", "beth", "betty", "eliza", "elizabeth"),
-    ("kate", "katie", "kat", "kathy", "cathy", "katherine", "catherine", "kathryn"),
-    ("dan", "danny", "daniel"),
-    ("dani", "danielle"),
-    ("mo", "moe", "mohammed", "mohammad", "mohamed", "muhammad", "muhammed", "mohamad"),
-    ("josh", "joshua"),
-    ("chris", "christopher", "kristopher"),
-    ("chris", "christian"),
-    ("chris", "tina", "christina", "christine"),
-    ("ben", "benny", "benji", "benjamin"),
-    ("jack", "johnny", "jonny", "john"),
-    ("jon", "jonny", "jonathan"),
-    ("bill", "billy", "will", "willy", "liam", "william"),
-    ("bob", "bobby", "rob", "robbie", "bert", "robert"),
-    ("maddie", "maddy", "madison"),
-    ("maddie", "maddy", "madeleine", "madeline"),
-    ("izzy", "izzie", "issy", "bella", "isabella", "isabelle", "isobel"),
-    ("mike", "mikey", "mick", "michael"),
-    ("matt", "matty", "matthew"),
-    ("nick", "nicky", "nicholas"),
-    ("nicky", "nicola"),
-    ("charlie", "charles"),
-    ("charlie", "lottie", "charlotte"),
-    ("ellie", "ella", "eleanor"),
-    ("abby", "abbie", "abigail"),
-    ("becky", "becca", "rebecca"),
-    ("jess", "jessie", "jessica"),
-    ("jen", "jenny", "jennifer"),
-    ("ed", "eddie", "ted", "teddy", "edward"),
-    ("harry", "hal", "henry"),
-    ("tony", "anthony"),
-    ("andy", "drew", "andrew"),
-    ("steve", "stevie", "stephen", "steven"),
-    ("joe", "joey", "joseph"),
-    ("jo", "josie", "josephine"),
-    ("pat", "paddy", "patrick"),
-    ("pat", "patsy", "patricia"),
-    ("rick", "ricky", "rich", "richie", "richard"),
-    ("ollie", "olly", "oliver"),
-    ("liv", "livvy", "olivia"),
-    ("freddie", "freddy", "fred", "frederick"),
-    ("alfie", "alf", "alfred"),
-    ("archie", "archibald"),
-    ("zak", "zac", "zack", "zach", "zachary"),
-    ("nat", "nate", "nathan"),
-    ("nat", "nate", "nathaniel"),
-    ("nat", "natalie"),
-    ("tash", "tasha", "natasha"),
-    ("sophie", "sophia"),
-    ("gabe", "gabriel"),
-    ("gabby", "gabriella", "gabrielle"),
-    ("vicky", "vikki", "tori", "victoria"),
-    ("theo", "theodore"),
-    ("len", "lenny", "leonard"),
-)
-
-
-@cache
-def _nickname_groups() -> dict[str, frozenset[int]]:
-    groups: dict[str, set[int]] = {}
-    for number, names in enumerate(NICKNAMES):
-        for name in names:
-            groups.setdefault(name, set()).add(number)
-    return {name: frozenset(numbers) for name, numbers in groups.items()}
-
-
-def _are_nicknames(a: str, b: str) -> bool:
-    groups = _nickname_groups()
-    return bool(groups.get(a, frozenset()) & groups.get(b, frozenset()))
-
 
 _NOT_ASCII_LETTER = re.compile(r"[^a-z\s]")
 
@@ -142,8 +59,12 @@ _NAME_POINTS: dict[str, tuple[float, float]] = {
     "similar": (3.0, 4.0),
     "part": (3.0, 4.0),
     "sounds_alike": (2.5, 3.5),
-    # Alike but not a slip of the pen (Oliver and Olivia): rather not the same.
-    "weak": (-2.0, -2.0),
+    # A short form no list holds (Jordy, Jordan): less than a known nickname.
+    "diminutive": (2.0, 2.0),
+    # Alike but not a slip of the pen (Oliver and Olivia): rather not the
+    # same; for a first name as good as different, since twins at one address
+    # are often named alike (a shared postcode must not make them one child).
+    "weak": (-3.0, -2.0),
     "different": (-3.0, -4.0),
 }
 _DOB_POINTS = {"same": 5.0, "day_month_swapped": 3.5, "close": 2.0, "different": -3.0}
@@ -160,21 +81,36 @@ def _name_likeness(searched: str, held: str, *, nicknames: bool) -> str:
     if a == b:
         return "same"
     a_parts, b_parts = searched.split(), held.split()
-    if nicknames and _are_nicknames(a_parts[0], b_parts[0]):
+    if nicknames and _feminine_form(a, b):
+        return "weak"  # Leon and Leona, Louis and Louise: two names
+    if nicknames and are_nicknames(a_parts[0], b_parts[0]):
         return "nickname"
     if (len(a_parts) > 1 or len(b_parts) > 1) and set(a_parts) & set(b_parts):
         return "part"  # double-barrelled or a middle name
     similarity = max(JaroWinkler.similarity(a, b), ratio(a, b) / 100)
     if similarity >= 0.9 or (min(len(a), len(b)) >= 4 and DamerauLevenshtein.distance(a, b) <= 1):
         return "similar"
-    if similarity >= 0.7 and (
-        jellyfish.metaphone(a) == jellyfish.metaphone(b)
-        or jellyfish.nysiis(a) == jellyfish.nysiis(b)
+    if nicknames and is_diminutive(a_parts[0], b_parts[0]):
+        return "diminutive"
+    # NYSIIS alone is loose (Karim and Karen share CARAN): it needs more alike spellings.
+    if (similarity >= 0.7 and jellyfish.metaphone(a) == jellyfish.metaphone(b)) or (
+        similarity >= 0.85 and jellyfish.nysiis(a) == jellyfish.nysiis(b)
     ):
         return "sounds_alike"
     if similarity >= 0.85:
         return "weak"
     return "different"
+
+
+# Endings that make a name its feminine form: a different child's name.
+_FEMININE_ENDINGS = ("a", "e", "le")
+
+
+def _feminine_form(a: str, b: str) -> bool:
+    """Whether one first name is the other with a feminine ending: Leon and
+    Leona, Louis and Louise, Amir and Amira, Daniel and Danielle."""
+    short, long = sorted((a, b), key=len)
+    return any(long == short + ending for ending in _FEMININE_ENDINGS)
 
 
 def _first_name_likeness(

@@ -57,6 +57,22 @@ def test_likely_the_same_child(held, reason):
         (details("Alex", "Ward", "2012-01-20"), details("Ward", "Alexander", "2012-01-20"), ""),
         (details("Jack", "Connor", "2012-01-20"), details("John", "Conor", "2012-01-20"), ""),
         (details("Zoë", "O'Brien", "2012-01-20"), details("Zoe", "OBrien", "2012-01-20"), ""),
+        # From the nicknames dataset (no list of ours holds them).
+        (
+            details("Margaret", "Hall", "2012-01-20"),
+            details("Peggy", "Hall", "2012-01-20"),
+            "first_name_nickname",
+        ),
+        (
+            details("Jordan", "Hall", "2012-01-20"),
+            details("Jordy", "Hall", "2012-01-20"),
+            "first_name_diminutive",
+        ),
+        (
+            details("Kaz", "Begum", "2012-01-20"),
+            details("Karim", "Begum", "2012-01-20"),
+            "first_name_diminutive",
+        ),
     ],
 )
 def test_nicknames_swaps_and_spellings(searched, held, reason):
@@ -87,6 +103,15 @@ def test_different_children_are_not_likely_matches(held):
         (details("Samuel", "Patel", "2012-01-20"), details("Samantha", "Patel", "2012-01-20")),
         (details("Harry", "Ward", "2012-01-20"), details("Harvey", "Ward", "2012-01-20")),
         (details("Willow", "Roberts", "2012-01-20"), details("Willow", "Rogers", "2012-01-20")),
+        (details("Jordan", "Hall", "2012-01-20"), details("Jorja", "Hall", "2012-01-20")),
+        (details("Karim", "Begum", "2012-01-20"), details("Karen", "Begum", "2012-01-20")),
+        (details("Leon", "Begum", "2012-01-20"), details("Leona", "Begum", "2012-01-20")),
+        (details("Louis", "Begum", "2012-01-20"), details("Louise", "Begum", "2012-01-20")),
+        # Twins at one address: the shared postcode does not make them one.
+        (
+            details("Oliver", "Nowak", "2012-05-09", "SS1 2AA"),
+            details("Olivia", "Nowak", "2012-05-09", "SS1 2AA"),
+        ),
     ],
 )
 def test_twins_and_a_shared_short_form_are_not_the_same_child(one, other):
@@ -210,3 +235,31 @@ def test_the_search_is_audited_without_the_name(app, client, world, seeded):
     assert "Jayden" not in row
     assert "Miller" not in row
     assert "2011-03-14" not in row
+
+
+def test_finds_diminutives_no_list_holds_within_the_agencys_holdings(client, world):
+    """Jordy for Jordan and Kaz for Karim: the police find their own records
+    of each; another agency sees none of them, and does not count them (they
+    are not near-exact)."""
+    jordy = refer(client, world.officer, world.yjs, child("Jordy", "Miller", "2011-03-14"))
+    kaz = refer(client, world.officer, world.yjs, child("Kaz", "Hussain", "2010-09-02"))
+    refer(client, world.officer, world.yjs, child("Jorja", "Miller", "2011-03-14"))  # his twin
+    refer(client, world.officer, world.yjs, child("Karen", "Hussain", "2010-09-02"))  # his twin
+
+    for first, last, dob, expected in (
+        ("Jordan", "Miller", "2011-03-14", jordy),
+        ("Karim", "Hussain", "2010-09-02", kaz),
+    ):
+        response = search(
+            client, world.officer, first_name=first, last_name=last, date_of_birth=dob
+        )
+        assert response.status_code == 200, response.json
+        (match,) = response.json["matches"]
+        assert match["child"]["id"] == expected["child"]["id"]
+        assert "first_name_diminutive" in match["reasons"]
+        assert match["score"] >= LIKELY_SCORE
+
+        elsewhere = search(
+            client, world.charity_worker, first_name=first, last_name=last, date_of_birth=dob
+        )
+        assert elsewhere.json == {"matches": [], "held_elsewhere": 0}
