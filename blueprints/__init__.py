@@ -17,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api import organisations as api_organisations
     from blueprints.api import referrals as api_referrals
     from blueprints.api import reports as api_reports
+    from blueprints.api import screenings as api_screenings
     from blueprints.api import users as api_users
     from blueprints.web import account as web_account
     from blueprints.web import actions as web_actions
@@ -35,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import referral_forms as web_referral_forms
     from blueprints.web import referral_search as web_referral_search
     from blueprints.web import reports as web_reports
+    from blueprints.web import screenings as web_screenings
     from blueprints.web import worklists as web_worklists
     from referral_app.extensions import csrf
 
@@ -58,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
         web_meeting_forms.blp,
         web_notifications.blp,
         web_reports.blp,
+        web_screenings.blp,
     ):
         app.register_blueprint(blueprint)
 
@@ -76,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
         api_audit.blp,
         api_notifications.blp,
         api_reports.blp,
+        api_screenings.blp,
     ):
         csrf.exempt(api_blueprint)
         api.register_blueprint(api_blueprint, url_prefix="/api/v1")

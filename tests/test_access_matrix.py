@@ -89,6 +89,7 @@ from referral_app.services import saved_searches
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, Factory, OrgInfo, UserInfo, bearer, token_for
 from tests.referral_helpers import referral_body
+from tests.screenings.conftest import answers as screening_answers
 
 # --- outcomes ---------------------------------------------------------------
 
@@ -551,6 +552,18 @@ def significance(cell: Cell) -> dict[str, Any]:
     return {"significant": True}
 
 
+def new_screening(cell: Cell) -> dict[str, Any]:
+    return {"answers": screening_answers()}
+
+
+def new_screening_form(cell: Cell) -> dict[str, Any]:
+    return {f"answer-{name}": given["answer"] for name, given in screening_answers().items()}
+
+
+def judgement(cell: Cell) -> dict[str, Any]:
+    return {"judgement_level": "high", "judgement_reason": f"Seen at the station ({cell.n})."}
+
+
 def significance_form(cell: Cell) -> dict[str, Any]:
     return {"significant": "true"}
 
@@ -853,6 +866,25 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", ITEM_PAGE + "/shares"): about_meeting(
         (MANAGER,), {MANAGER: AGENDA_HOLDERS}, body=meeting_share
     ),
+    # -- exploitation screenings: the tool is read by case roles; a referral's
+    # screenings are read and completed by its holders (not on a draft);
+    # judged by the receiving agency's managers or the person who completed
+    # one (here the referring agency's referrer who set it up, nobody's cell)
+    ("GET", "/api/v1/screening-tools/current"): by_role(CASE_ROLES),
+    ("GET", "/api/v1/screening-tools/<version>"): by_role(CASE_ROLES),
+    ("GET", REFERRAL + "/screenings"): READ,
+    ("POST", REFERRAL + "/screenings"): record(CASE_ROLES, NOTES_ADD, body=new_screening),
+    ("GET", REFERRAL + "/screenings/<uuid:screening_id>"): READ,
+    ("POST", REFERRAL + "/screenings/<uuid:screening_id>/judgement"): record(
+        CASE_ROLES, ACCEPT, body=judgement
+    ),
+    ("GET", PAGE + "/screenings"): READ,
+    ("GET", PAGE + "/screenings/new"): record(CASE_ROLES, NOTES_ADD),
+    ("POST", PAGE + "/screenings/new"): record(CASE_ROLES, NOTES_ADD, body=new_screening_form),
+    ("GET", PAGE + "/screenings/<uuid:screening_id>"): READ,
+    ("POST", PAGE + "/screenings/<uuid:screening_id>/judgement"): record(
+        CASE_ROLES, ACCEPT, body=judgement
+    ),
 }
 
 # Cells that give an unexpected answer today, each an access-control bug:
@@ -1066,6 +1098,14 @@ class World:
         return str(self._created(RECEIVING_MANAGER, "POST", path, body)["id"])
 
     @cached_property
+    def screening_id(self) -> str:
+        """A screening of the main referral, completed by the referring agency's referrer."""
+        path = f"{REFERRAL_API}/{self.scenario.referral_id}/screenings"
+        return str(
+            self._created(REFERRING_REFERRER, "POST", path, {"answers": screening_answers()})["id"]
+        )
+
+    @cached_property
     def note_id(self) -> str:
         """A shared note on the main referral, by the receiving agency."""
         path = f"{REFERRAL_API}/{self.scenario.referral_id}/notes"
@@ -1142,6 +1182,10 @@ class World:
             return self.action_id
         if name == "note_id":
             return self.note_id
+        if name == "screening_id":
+            return self.screening_id
+        if name == "version":
+            return "1"
         raise AssertionError(f"no value for <{name}>: teach World.placeholder about it")
 
     def call(self, method: str, rule: str, route: Route, role: str, relation: str) -> TestResponse:

@@ -38,6 +38,7 @@ from referral_app.models.referral import (
     TransitionAction,
     overdue_at,
 )
+from referral_app.models.screening import Screening
 from referral_app.models.types import UK, UTCDateTime, uk_today, utcnow
 from referral_app.models.user import AuthSession, Role, SessionKind, User, UserRole
 
@@ -75,6 +76,7 @@ __all__ = [
     "RiskLevel",
     "Role",
     "SavedSearch",
+    "Screening",
     "SessionKind",
     "Share",
     "StatusChange",

@@ -55,6 +55,8 @@ DISCLOSURES = frozenset(
         "referral.create_replayed",
         "referral.actions_read",
         "referral.chronology_read",
+        "referral.screenings_read",
+        "report.screening_themes",
         "action.list",
         "meeting.read",
         "meeting.list",
