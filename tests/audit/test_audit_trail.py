@@ -15,6 +15,7 @@ from referral_app.models import AuditEvent, Referral, Role, uk_today
 from referral_app.services import audit
 from tests.factories import bearer, token_for
 from tests.referral_helpers import act, advance, create, make_world, referral_body, share_with
+from tests.screenings.conftest import answers as screening_answers
 
 
 def events(app, **where) -> list[AuditEvent]:
@@ -171,6 +172,29 @@ def child_walk(client, world, referral):
     )
 
 
+def screening_walk(referral, screening_id):
+    """The screening routes (tests/screenings): read, complete, judge."""
+    here = f"/api/v1/referrals/{referral['id']}/screenings"
+    return [
+        ("GET", here, None, "caseworker", "referral.screenings_read"),
+        ("GET", f"{here}/{screening_id}", None, "charity_worker", "referral.screenings_read"),
+        (
+            "POST",
+            here,
+            {"answers": screening_answers()},
+            "caseworker",
+            "referral.screening_completed",
+        ),
+        (
+            "POST",
+            f"{here}/{screening_id}/judgement",
+            {"judgement_level": "high", "judgement_reason": "Seen at the station."},
+            "officer",
+            "referral.screening_judged",
+        ),
+    ]
+
+
 def test_every_route_that_reads_or_changes_child_data_writes_its_event(app, client, world, case):
     referral, share = case
     walked = set()
@@ -180,7 +204,14 @@ def test_every_route_that_reads_or_changes_child_data_writes_its_event(app, clie
         json={"body": "Phoned his mother."},
         headers=world.caseworker.headers,
     ).json
-    steps = list(route_walk(referral, share, world, note["id"]))
+    screening = client.post(
+        f"/api/v1/referrals/{referral['id']}/screenings",
+        json={"answers": screening_answers()},
+        headers=world.officer.headers,
+    ).json
+    steps = screening_walk(referral, screening["id"]) + route_walk(
+        referral, share, world, note["id"]
+    )
     answer = None
     while True:
         try:
@@ -231,6 +262,7 @@ def test_every_route_that_reads_or_changes_child_data_writes_its_event(app, clie
             path = path.replace(part, name)
         path = re.sub(r"/merges/[0-9a-f-]{36}/", "/merges/<uuid:merge_id>/", path)
         path = re.sub(r"/notes/[0-9a-f-]{36}/", "/notes/<uuid:note_id>/", path)
+        path = re.sub(r"/screenings/[0-9a-f-]{36}", "/screenings/<uuid:screening_id>", path)
         normalised.add((method, path))
     normalised.add(("POST", "/api/v1/referrals/<uuid:referral_id>/shares"))  # tested below
     assert case_routes <= normalised, case_routes - normalised
