@@ -13,6 +13,7 @@ import pytest
 from referral_app.extensions import db
 from referral_app.models import Share, uk_today, utcnow
 from tests.referral_helpers import advance, create, make_world, share_with
+from tests.screenings.conftest import answers as screening_answers
 
 # Every referral and child route of the API, with a body that would be valid
 # for a holder. The test below checks this list against the URL map.
@@ -41,6 +42,14 @@ ROUTES = [
     ("POST", "/api/v1/referrals/{rid}/notes/{note_id}/significance", {"significant": True}),
     ("GET", "/api/v1/referrals/{rid}/actions", None),
     ("POST", "/api/v1/referrals/{rid}/actions", {"description": "Ours now.", "due_on": "{due_on}"}),
+    ("GET", "/api/v1/referrals/{rid}/screenings", None),
+    ("POST", "/api/v1/referrals/{rid}/screenings", {"answers": screening_answers()}),
+    ("GET", "/api/v1/referrals/{rid}/screenings/{screening_id}", None),
+    (
+        "POST",
+        "/api/v1/referrals/{rid}/screenings/{screening_id}/judgement",
+        {"judgement_level": "high", "judgement_reason": "Ours now."},
+    ),
 ]
 
 
@@ -64,6 +73,12 @@ def case(client, world):
         )
         assert response.status_code == 201
         note_ids.append(response.json["id"])
+    screening = client.post(
+        f"/api/v1/referrals/{referral['id']}/screenings",
+        json={"answers": screening_answers()},
+        headers=world.officer.headers,
+    )
+    assert screening.status_code == 201
     etag = client.get(f"/api/v1/referrals/{referral['id']}", headers=world.officer.headers).headers[
         "ETag"
     ]
@@ -77,6 +92,7 @@ def case(client, world):
         "expires": (utcnow() + timedelta(days=5)).isoformat(),
         "note_id": note_ids[0],  # the shared one
         "due_on": (uk_today() + timedelta(days=5)).isoformat(),
+        "screening_id": screening.json["id"],
     }
 
 
@@ -129,7 +145,8 @@ def test_routes_list_covers_every_referral_and_child_route(app):
             m,
             p.replace("{share_id}", "<uuid:share_id>")
             .replace("{child_id}", "<uuid:child_id>")
-            .replace("{note_id}", "<uuid:note_id>"),
+            .replace("{note_id}", "<uuid:note_id>")
+            .replace("{screening_id}", "<uuid:screening_id>"),
         )
         for m, p in documented
     }
