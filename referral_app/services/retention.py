@@ -27,6 +27,7 @@ from referral_app.models import (
     Note,
     Referral,
     ReferralStatus,
+    Screening,
     StatusChange,
     User,
     utcnow,
@@ -73,6 +74,20 @@ def due_children(now: datetime | None = None) -> tuple[list[uuid.UUID], datetime
         select(Child.id).where(Child.anonymised_at.is_(None), has_referral, ~keeps_data)
     ).all()
     return list(ids), cutoff
+
+
+def _forget_screening_text(referral_ids: list[uuid.UUID]) -> None:
+    """The evidence written for each screening answer and the reason for a
+    judgement go; the answers (yes, no, not known) and the levels stay."""
+    for screening in db.session.scalars(
+        select(Screening).where(Screening.referral_id.in_(referral_ids))
+    ):
+        screening.answers = {
+            indicator: {**answer, "evidence": REMOVED} if answer.get("evidence") else answer
+            for indicator, answer in screening.answers.items()
+        }
+        if screening.judgement_reason:
+            screening.judgement_reason = REMOVED
 
 
 def apply(*, dry_run: bool) -> RetentionReport:
@@ -150,6 +165,7 @@ def apply(*, dry_run: bool) -> RetentionReport:
         .values(discussion=REMOVED)
         .execution_options(synchronize_session=False)
     )
+    _forget_screening_text(referral_ids)
     db.session.flush()
     for child_id in child_ids:
         audit.record(
@@ -181,6 +197,8 @@ def apply(*, dry_run: bool) -> RetentionReport:
                 "action.description",
                 "action.closing_note",
                 "agenda_item.discussion",
+                "screening.evidence",
+                "screening.judgement_reason",
             ],
             reason=f"ended before {cutoff.date().isoformat()}",
         )

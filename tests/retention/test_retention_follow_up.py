@@ -79,3 +79,38 @@ def test_actions_and_discussions_go_with_the_child_past_retention(app, world, ca
         "Recentname met",
         "Recentname is doing well",
     ]
+
+
+def test_screening_evidence_and_reasons_go_with_the_child_past_retention(app, world, cases):  # noqa: F811
+    from referral_app import screening_tools
+    from referral_app.models import RiskLevel, Screening
+    from referral_app.services import screenings
+    from tests.screenings.conftest import answers
+
+    first = screening_tools.current().indicators[0].id
+    with app.app_context():
+        manager = db.session.get(User, world.yjs_manager.user.id)
+        for name in ("old", "recent"):
+            referral = db.session.get(Referral, uuid.UUID(cases[name]["id"]))
+            screenings.complete(
+                manager,
+                referral,
+                answers=answers(yes=(first,)),
+                judgement_level=RiskLevel.HIGH,
+                judgement_reason=f"{name} reason",
+            )
+        commit_and_seal(app)
+    result = app.test_cli_runner().invoke(args=["retention", "apply"])
+    assert result.exit_code == 0, result.output
+
+    def kept(name: str) -> tuple[str | None, str | None, str]:
+        with app.app_context():
+            rid = uuid.UUID(cases[name]["id"])
+            screening = db.session.scalars(
+                select(Screening).where(Screening.referral_id == rid)
+            ).one()
+            answer = screening.answers[first]
+            return answer.get("evidence"), screening.judgement_reason, answer["answer"]
+
+    assert kept("old") == (REMOVED, REMOVED, "yes")
+    assert kept("recent") == (f"Seen: {first}.", "recent reason", "yes")
