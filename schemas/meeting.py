@@ -14,7 +14,7 @@ from typing import Any
 import marshmallow as ma
 
 from referral_app.models import AgendaDecision, Attendance, LawfulBasis, RiskLevel, uk_today
-from schemas.action import ActionCreateSchema, ActionSchema
+from schemas.action import ActionCreateSchema, ActionReferralSchema, ActionSchema
 from schemas.common import InputSchema, JsonBoolean, OutputSchema
 from schemas.referral import OrganisationSummarySchema, PersonSchema
 
@@ -153,16 +153,10 @@ class AgencyAttendanceSchema(OutputSchema):
     attendees = ma.fields.String(allow_none=True)
 
 
-class AgendaChildSchema(OutputSchema):
-    id = ma.fields.UUID()
-    first_name = ma.fields.String()
-    last_name = ma.fields.String()
+class AgendaReferralSchema(ActionReferralSchema):
+    """The referral of a line the caller's agency holds: as an action's, with
+    its risk level and status."""
 
-
-class AgendaReferralSchema(OutputSchema):
-    id = ma.fields.UUID()
-    reference = ma.fields.String()
-    child = ma.fields.Nested(AgendaChildSchema)
     risk_level = _enum(RiskLevel, allow_none=True)
     status = ma.fields.String()
 
