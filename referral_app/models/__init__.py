@@ -88,3 +88,8 @@ __all__ = [
     "uk_today",
     "utcnow",
 ]
+
+# Issue 16 domains: each module registers its own tables when imported.
+from referral_app.models import agreement as agreement
+from referral_app.models import consent as consent
+from referral_app.models import document as document

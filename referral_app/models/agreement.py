@@ -1,0 +1,3 @@
+"""agreement models (being written)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""consent models (being written)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""document models (being written)."""
+
+from __future__ import annotations
