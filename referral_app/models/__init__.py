@@ -21,6 +21,7 @@ from referral_app.models.organisation import Organisation, OrganisationKind
 from referral_app.models.page_state import FormSubmission, SavedSearch
 from referral_app.models.referral import (
     Child,
+    ConsentDecision,
     ConsentStatus,
     IdempotencyRecord,
     LawfulBasis,
@@ -34,6 +35,7 @@ from referral_app.models.referral import (
     RiskFactor,
     RiskLevel,
     Share,
+    SpecialCategoryCondition,
     StatusChange,
     TransitionAction,
     overdue_at,
@@ -54,6 +56,7 @@ __all__ = [
     "AuthSession",
     "Child",
     "ChildMerge",
+    "ConsentDecision",
     "ConsentStatus",
     "FormSubmission",
     "IdempotencyRecord",
@@ -79,6 +82,7 @@ __all__ = [
     "Screening",
     "SessionKind",
     "Share",
+    "SpecialCategoryCondition",
     "StatusChange",
     "TransitionAction",
     "UTCDateTime",

@@ -80,6 +80,9 @@ class ConsentStatus(enum.StrEnum):
     OBTAINED_FROM_PARENT = "obtained_from_parent"
     REFUSED = "refused"
     NOT_SOUGHT = "not_sought"
+    # Recorded through the consent history (services.consent), never typed
+    # on the referral form: withdrawal acts on the referral's live shares.
+    WITHDRAWN = "withdrawn"
 
 
 class LawfulBasis(enum.StrEnum):
@@ -87,6 +90,28 @@ class LawfulBasis(enum.StrEnum):
     LEGAL_OBLIGATION = "legal_obligation"
     VITAL_INTERESTS = "vital_interests"
     CONSENT = "consent"
+    # DPA 2018 Part 3: processing by a competent authority (here police and
+    # youth justice) for the law enforcement purposes (s.31).
+    LAW_ENFORCEMENT = "law_enforcement"
+
+
+class ConsentDecision(enum.StrEnum):
+    """What the agency that granted a share decided when consent was withdrawn."""
+
+    CONTINUE = "continue"  # go on sharing on another lawful basis
+    REVOKE = "revoke"
+
+
+class SpecialCategoryCondition(enum.StrEnum):
+    """The condition for processing special category (or, under Part 3,
+    sensitive) data about the child, when the referral holds any."""
+
+    # UK GDPR Art 9(2)(g) and DPA 2018 Schedule 1 paragraph 18: safeguarding
+    # of children and of individuals at risk.
+    SAFEGUARDING_CHILDREN = "safeguarding_children"
+    # DPA 2018 s.35 and Schedule 8 paragraph 4: the same purpose, for
+    # processing for the law enforcement purposes.
+    LAW_ENFORCEMENT_SAFEGUARDING = "law_enforcement_safeguarding"
 
 
 class Outcome(enum.StrEnum):
@@ -208,6 +233,11 @@ class Referral(Model):
     lawful_basis: Mapped[LawfulBasis | None] = mapped_column(
         enum_column(LawfulBasis, "lawful_basis")
     )
+    # Set when the referral holds special category data (services.consent
+    # says which conditions apply to which basis).
+    special_category_condition: Mapped[SpecialCategoryCondition | None] = mapped_column(
+        enum_column(SpecialCategoryCondition, "special_category_condition")
+    )
     decline_reason: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome, "outcome"))
     outcome_summary: Mapped[str | None] = mapped_column(Text)
@@ -303,12 +333,34 @@ class Share(Model):
     meeting_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("meeting.id", ondelete="SET NULL")
     )
+    # The information sharing agreement that covers the share, or why it is
+    # made without one (services.agreements.check_share): one of the two.
+    agreement_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agreement.id"), index=True)
+    no_agreement_reason: Mapped[str | None] = mapped_column(Text)
+    # The family withdrew consent while the share was live: the granting
+    # agency decides whether to go on sharing (services.consent). Until it
+    # has (`consent_decision` null) the share is flagged to its holders.
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_decision: Mapped[ConsentDecision | None] = mapped_column(
+        enum_column(ConsentDecision, "consent_decision")
+    )
+    consent_decision_basis: Mapped[LawfulBasis | None] = mapped_column(
+        enum_column(LawfulBasis, "consent_decision_basis")
+    )
+    consent_decision_reason: Mapped[str | None] = mapped_column(Text)
+    consent_decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    consent_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
     granted_by: Mapped[User] = relationship(foreign_keys=[granted_by_id], lazy="selectin")
 
     def is_live(self, now: datetime) -> bool:
         return self.revoked_at is None and self.expires_at > now
+
+    @property
+    def consent_decision_needed(self) -> bool:
+        """Consent was withdrawn while it was live and nobody has decided yet."""
+        return self.consent_withdrawn_at is not None and self.consent_decision is None
 
     def __repr__(self) -> str:
         return f"<Share {self.id}>"
@@ -373,6 +425,7 @@ class IdempotencyRecord(Model):
 
 __all__ = [
     "Child",
+    "ConsentDecision",
     "ConsentStatus",
     "IdempotencyRecord",
     "LawfulBasis",
@@ -386,6 +439,7 @@ __all__ = [
     "RiskFactor",
     "RiskLevel",
     "Share",
+    "SpecialCategoryCondition",
     "StatusChange",
     "TransitionAction",
 ]
