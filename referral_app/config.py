@@ -53,6 +53,22 @@ class Config:
     # Request bodies larger than this are refused with 413.
     MAX_CONTENT_LENGTH = 1024 * 1024
 
+    # Documents on a referral (referral_app/document_storage.py): where the
+    # encrypted bytes go ("database", the default, or "directory" with
+    # DOCUMENT_DIRECTORY), the AES-256-GCM key (url-safe base64 of 32 bytes,
+    # never in the database; outside production one is generated once into
+    # the instance folder), the largest file (the upload routes alone accept
+    # a body this large), and the clamd scanner (a Unix socket, or host and
+    # port) when one is configured: uploads are refused while it is unreachable.
+    DOCUMENT_STORAGE = "database"
+    DOCUMENT_DIRECTORY: str | None = None
+    DOCUMENT_ENCRYPTION_KEY: str | None = None
+    DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+    CLAMD_SOCKET: str | None = None
+    CLAMD_HOST: str | None = None
+    CLAMD_PORT = 3310
+    CLAMD_TIMEOUT = 30
+
     # Browser sessions live server-side (see services/auth.py); the cookie only
     # carries a random session key.
     SESSION_COOKIE_HTTPONLY = True
@@ -157,6 +173,13 @@ class Config:
         "PUBLIC_BASE_URL",
         "QUERY_COUNT_HEADER",
         "TRUSTED_PROXY_HOPS",
+        "DOCUMENT_STORAGE",
+        "DOCUMENT_DIRECTORY",
+        "DOCUMENT_ENCRYPTION_KEY",
+        "DOCUMENT_MAX_BYTES",
+        "CLAMD_SOCKET",
+        "CLAMD_HOST",
+        "CLAMD_PORT",
     )
 
     @classmethod
@@ -195,6 +218,7 @@ class TestingConfig(Config):
         tempfile.gettempdir(), f"referral-test-checkpoints-{os.getpid()}"
     )
     AUDIT_SEAL_AFTER_REQUEST = True
+    DOCUMENT_ENCRYPTION_KEY = "dGVzdHMtb25seS1kb2N1bWVudC1rZXktMzItYnl0ZXM="  # tests only
     # The suite points this at a database of its own (TEST_DATABASE_URL).
     SQLALCHEMY_DATABASE_URI = None
     ENVIRONMENT_OVERRIDES: ClassVar[tuple[str, ...]] = ()
