@@ -261,6 +261,9 @@ def bench_seed(referrals: int, organisations: int) -> None:
 
 
 def register(app: Flask) -> None:
+    from referral_app.openapi_contract import openapi_cli
+
+    app.cli.add_command(openapi_cli)
     app.cli.add_command(bench_seed)
     app.cli.add_command(audit_cli)
     app.cli.add_command(retention_cli)

@@ -150,7 +150,16 @@ class Config:
             )
         },
         "security": [{"bearerAuth": []}],
-        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from POST /api/v1/auth/tokens, sent as "
+                    "`Authorization: Bearer <token>`; it lasts 8 hours or until revoked.",
+                }
+            }
+        },
     }
 
     REQUIRED_SETTINGS: ClassVar[tuple[str, ...]] = ()

@@ -3,6 +3,7 @@ answers (in the shared Error shape) and its request bodies."""
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from collections.abc import Iterator
@@ -12,9 +13,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import OpenAPIV30SpecValidator
 
 from referral_app import create_app
-from referral_app.config import Config, TestingConfig
+from referral_app.config import Config, DevelopmentConfig, ProductionConfig, TestingConfig
 from referral_app.extensions import db
 
 SPEC_PATH = "/api/v1/openapi.json"
@@ -240,3 +243,197 @@ def test_the_shared_app_still_serves_its_own_document_after_others_were_built(
     )
     made_apps.append(other)
     assert client.get(SPEC_PATH).json["info"]["title"] == Config.API_TITLE
+
+
+# --- the document is valid OpenAPI, whatever the configuration --------------------------
+
+# Every setting that changes what the app wires up around its routes: the
+# configuration classes, MFA (the guard's sign-in rules) and the sign-in
+# throttling (it wraps the sign-in view). Each must serve a valid document,
+# and the same one: the committed snapshot (openapi.json) stands for them all.
+ROUTE_CONFIGURATIONS: dict[str, tuple[type[Config], dict[str, Any]]] = {
+    "testing": (TestingConfig, {}),
+    "development": (DevelopmentConfig, {}),
+    "production": (
+        ProductionConfig,
+        {"SECRET_KEY": "openapi-test-secret", "AUDIT_HMAC_KEY": "openapi-test-audit-key"},
+    ),
+    "mfa required": (TestingConfig, {"MFA_REQUIRED": True}),
+    "sign-in throttled": (TestingConfig, {"RATELIMIT_ENABLED": True}),
+    "query counts": (TestingConfig, {"QUERY_COUNT_HEADER": True}),
+}
+
+
+def validation_errors(document: dict[str, Any]) -> list[str]:
+    """Every complaint openapi-spec-validator has, with where it is."""
+    return [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message[:300]}"
+        for error in OpenAPIV30SpecValidator(document).iter_errors()
+    ]
+
+
+def test_the_served_document_is_valid_openapi(spec: dict[str, Any]) -> None:
+    assert spec["openapi"] == "3.0.3"
+    errors = validation_errors(spec)
+    assert not errors, f"{len(errors)} OpenAPI errors:\n" + "\n".join(errors)
+
+
+def test_the_validator_finds_what_the_issue_found(spec: dict[str, Any]) -> None:
+    """The check can fail: a paginated list response without its description
+    (the six errors of issue 18) is reported, path and all."""
+    broken = copy.deepcopy(spec)
+    del broken["paths"]["/api/v1/referrals"]["get"]["responses"]["200"]["description"]
+    errors = validation_errors(broken)
+    assert errors
+    assert any("paths//api/v1/referrals/get/responses/200" in error for error in errors), errors
+
+
+@pytest.mark.parametrize("name", sorted(ROUTE_CONFIGURATIONS))
+def test_every_configuration_serves_the_same_valid_document(
+    name: str, spec: dict[str, Any], tmp_path: Path, made_apps: list[Flask]
+) -> None:
+    config_class, overrides = ROUTE_CONFIGURATIONS[name]
+    made = create_app(
+        config_class, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'c.db'}", **overrides
+    )
+    made_apps.append(made)
+    document = made.test_client().get(SPEC_PATH).json
+    errors = validation_errors(document)
+    assert not errors, f"{name}: {len(errors)} OpenAPI errors:\n" + "\n".join(errors)
+    assert document == spec, f"{name} serves another document than the tests' app"
+
+
+def test_paginated_lists_document_their_answer_and_the_json_header(
+    spec: dict[str, Any],
+) -> None:
+    paginated = 0
+    for path, method, operation in operations(spec):
+        ok = operation["responses"].get("200", {})
+        if "X-Pagination" not in ok.get("headers", {}):
+            continue
+        paginated += 1
+        where = f"{method.upper()} {path}"
+        assert ok["description"], where
+        assert ok["content"]["application/json"]["schema"]["type"] == "array", where
+        header = ok["headers"]["X-Pagination"]
+        assert header["description"], where
+        metadata = resolve(spec, header["content"]["application/json"]["schema"])
+        assert {"total", "page", "total_exact"} <= set(metadata["properties"]), where
+    assert paginated >= 8
+
+
+# --- every operation is documented well enough to build on -------------------------------
+
+
+def parameters_of(spec: dict[str, Any], path: str, method: str) -> list[dict[str, Any]]:
+    item = spec["paths"][path]
+    found = [*item.get("parameters", []), *item[method].get("parameters", [])]
+    return [resolve(spec, parameter) for parameter in found]
+
+
+def request_body_example_offenders(spec: dict[str, Any]) -> list[str]:
+    offenders = []
+    for path, method, operation in operations(spec):
+        if "requestBody" not in operation:
+            continue
+        content = resolve(spec, operation["requestBody"])["content"]["application/json"]
+        if "example" not in content and "examples" not in content:
+            offenders.append(f"{method.upper()} {path}")
+    return offenders
+
+
+def test_every_request_body_has_an_example(spec: dict[str, Any]) -> None:
+    offenders = request_body_example_offenders(spec)
+    assert not offenders, (
+        "request bodies without an example (add `example={...}` to @blp.arguments):\n"
+        + "\n".join(offenders)
+    )
+
+
+def test_every_example_is_accepted_by_its_own_schema(spec: dict[str, Any]) -> None:
+    """An example the schema refuses would mislead whoever tries it."""
+    offenders = []
+    for path, method, operation in operations(spec):
+        if "requestBody" not in operation:
+            continue
+        content = resolve(spec, operation["requestBody"])["content"]["application/json"]
+        if "example" not in content:
+            continue
+        schema = {"$ref": content["schema"]["$ref"], "components": spec["components"]}
+        validator = OAS30Validator(schema)
+        for error in validator.iter_errors(content["example"]):
+            offenders.append(f"{method.upper()} {path}: {error.message}")
+    assert not offenders, "examples their schemas refuse:\n" + "\n".join(offenders)
+
+
+def test_every_operation_has_a_summary(spec: dict[str, Any]) -> None:
+    offenders = [
+        f"{method.upper()} {path}"
+        for path, method, operation in operations(spec)
+        if not operation.get("summary", "").strip()
+    ]
+    assert not offenders, "operations without a summary (a docstring):\n" + "\n".join(offenders)
+
+
+def missing_errors(spec: dict[str, Any], path: str, method: str) -> list[str]:
+    """The error answers an operation can give but does not document: 401 and
+    403 behind the sign-in; 400, 413, 415 and 422 for a JSON body (bad JSON,
+    too large, not JSON, invalid); 404 for an id in the path; 422 for a
+    query string; 412 and 428 for an If-Match precondition."""
+    operation = spec["paths"][path][method]
+    statuses = {str(status) for status in operation["responses"]}
+    parameters = parameters_of(spec, path, method)
+    expected = set()
+    if (path, method) not in PUBLIC_OPERATIONS:
+        expected |= {"401", "403"}
+    if "requestBody" in operation:
+        expected |= {"400", "413", "415", "422"}
+    if any(parameter["in"] == "path" for parameter in parameters) or "{" in path:
+        expected.add("404")
+    if any(parameter["in"] == "query" for parameter in parameters):
+        expected.add("422")
+    if any(parameter["name"] == "If-Match" for parameter in parameters):
+        expected |= {"412", "428"}
+    return sorted(expected - statuses)
+
+
+def test_every_operation_documents_the_errors_it_can_give(spec: dict[str, Any]) -> None:
+    offenders = []
+    for path, method, _ in operations(spec):
+        missing = missing_errors(spec, path, method)
+        if missing:
+            offenders.append(f"{method.upper()} {path}: {', '.join(missing)}")
+    assert not offenders, (
+        "operations that do not document errors they give "
+        "(add them with documents_errors(blp, ...)):\n" + "\n".join(offenders)
+    )
+
+
+def test_the_error_walk_can_fail(spec: dict[str, Any]) -> None:
+    broken = copy.deepcopy(spec)
+    del broken["paths"]["/api/v1/referrals/{referral_id}"]["patch"]["responses"]["428"]
+    assert missing_errors(broken, "/api/v1/referrals/{referral_id}", "patch") == ["428"]
+    assert "PATCH /api/v1/referrals" not in " ".join(request_body_example_offenders(spec))
+
+
+def test_every_error_response_is_described(spec: dict[str, Any]) -> None:
+    for name, response in spec["components"]["responses"].items():
+        assert response["description"], name
+        if name == "NOT_MODIFIED":  # a 304 has no body
+            continue
+        assert response["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }, name
+
+
+def test_every_security_requirement_names_a_declared_scheme(spec: dict[str, Any]) -> None:
+    schemes = set(spec["components"]["securitySchemes"])
+    for scheme in spec["components"]["securitySchemes"].values():
+        assert scheme.get("description"), scheme
+    requirements = [spec["security"]]
+    requirements += [
+        operation["security"] for *_, operation in operations(spec) if "security" in operation
+    ]
+    for requirement in requirements:
+        for alternative in requirement:
+            assert set(alternative) <= schemes, alternative

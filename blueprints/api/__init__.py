@@ -57,7 +57,10 @@ def documents_pagination(blp: Blueprint) -> Callable[[View], View]:
     reads as the "simple" style (`total,4,page,1`), not the JSON it sends."""
     return blp.doc(
         responses={
-            "200": {
+            # An int, as flask-smorest's own responses are keyed: a "200"
+            # beside its 200 would be a second key, and the JSON document
+            # would keep only one of them (the one without a description).
+            200: {
                 "headers": {
                     blp.PAGINATION_HEADER_NAME: {
                         "description": "Pagination metadata, as a JSON object.",

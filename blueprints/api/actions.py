@@ -42,7 +42,14 @@ class ReferralActions(MethodView):
         return actions.list_actions(current_user, get_held_referral(current_user, referral_id))
 
     @requires(Permission.ACTIONS_WORK)
-    @blp.arguments(ActionCreateSchema)
+    @blp.arguments(
+        ActionCreateSchema,
+        example={
+            "description": "Book a first meeting with the child and their mother at school.",
+            "due_on": "2026-12-07",
+            "owning_organisation_id": "6d1f4a2b-3c5e-4f7a-8b9c-0d1e2f3a4b5c",
+        },
+    )
     @blp.response(201, ActionSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 413, 415)
     def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Action:
@@ -96,7 +103,14 @@ class ActionDetail(MethodView):
 @blp.route("/actions/<uuid:action_id>/close")
 class CloseAction(MethodView):
     @requires(Permission.ACTIONS_WORK)
-    @blp.arguments(ActionCloseSchema)
+    @blp.arguments(
+        ActionCloseSchema,
+        example={
+            "status": "done",
+            "note": "Met Jordan and his mother at school on 3 December; "
+            "he agreed to weekly sessions.",
+        },
+    )
     @blp.response(200, ActionSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 413, 415)
     def post(self, data: dict[str, Any], action_id: uuid.UUID) -> Action:

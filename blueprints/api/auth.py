@@ -24,7 +24,14 @@ class Tokens(MethodView):
     # Throttled per account and per address: see referral_app.throttling.
 
     @blp.doc(security=[])
-    @blp.arguments(CredentialsSchema)
+    @blp.arguments(
+        CredentialsSchema,
+        example={
+            "email": "sarah.jones@police.example.gov.uk",
+            "password": "correct horse battery staple",
+            "otp": "492039",
+        },
+    )
     @blp.response(201, TokenSchema)
     @documents_errors(blp, 400, 401, 413, 415, 429)
     def post(self, credentials: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,15 @@ blp = Blueprint("children", __name__, description="Children who are the subject 
 @blp.route("/children/matches")
 class ChildMatches(MethodView):
     @requires(Permission.CHILDREN_MATCH)
-    @blp.arguments(ChildMatchQuerySchema)
+    @blp.arguments(
+        ChildMatchQuerySchema,
+        example={
+            "first_name": "Jordan",
+            "last_name": "Smith",
+            "date_of_birth": "2011-04-02",
+            "postcode": "CM1 1AA",
+        },
+    )
     @blp.response(200, ChildMatchesSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 413, 415)
     def post(self, data: dict[str, Any]) -> child_matching.MatchResult:
@@ -51,7 +59,10 @@ class ChildDetail(MethodView):
         return referrals.read_child(current_user, child_id)
 
     @requires(Permission.CHILDREN_MANAGE)
-    @blp.arguments(ChildRectifySchema)
+    @blp.arguments(
+        ChildRectifySchema,
+        example={"last_name": "Smith-Jones", "aliases": ["Jordy"], "school": "Chelmsford Academy"},
+    )
     @blp.response(200, ChildSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 413, 415)
     def patch(self, data: dict[str, Any], child_id: uuid.UUID) -> Child:
@@ -65,7 +76,9 @@ class ChildDetail(MethodView):
 @blp.route("/children/<uuid:child_id>/merge")
 class ChildMerges(MethodView):
     @requires(Permission.CHILDREN_MANAGE)
-    @blp.arguments(ChildMergeCreateSchema)
+    @blp.arguments(
+        ChildMergeCreateSchema, example={"duplicate_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"}
+    )
     @blp.response(201, ChildMergeSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 413, 415)
     def post(self, data: dict[str, Any], child_id: uuid.UUID) -> ChildMerge:

@@ -68,7 +68,19 @@ class Meetings(MethodView):
         return page.items
 
     @requires(Permission.MEETINGS_CONVENE)
-    @blp.arguments(MeetingCreateSchema)
+    @blp.arguments(
+        MeetingCreateSchema,
+        example={
+            "title": "Chelmsford MACE, December",
+            "held_at": "2026-12-10T10:00:00+00:00",
+            "place": "County Hall, Room 2",
+            "online": False,
+            "invited_organisation_ids": [
+                "6d1f4a2b-3c5e-4f7a-8b9c-0d1e2f3a4b5c",
+                "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+            ],
+        },
+    )
     @blp.response(201, MeetingDetailSchema)
     @documents_errors(blp, *MEETING_ERRORS, *BODY_ERRORS)
     def post(self, data: dict[str, Any]) -> meeting_agenda.MeetingView:
@@ -96,7 +108,9 @@ class MeetingDetail(MethodView):
 @blp.route("/meetings/<uuid:meeting_id>/invitations")
 class Invitations(MethodView):
     @requires(Permission.MEETINGS_CONVENE)
-    @blp.arguments(InvitationCreateSchema)
+    @blp.arguments(
+        InvitationCreateSchema, example={"organisation_id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"}
+    )
     @blp.response(201, AgencyAttendanceSchema)
     @documents_errors(blp, *MEETING_ERRORS, *BODY_ERRORS, 409)
     def post(self, data: dict[str, Any], meeting_id: uuid.UUID) -> MeetingInvitation:
@@ -109,7 +123,22 @@ class Invitations(MethodView):
 @blp.route("/meetings/<uuid:meeting_id>/attendance")
 class MeetingAttendance(MethodView):
     @requires(Permission.MEETINGS_CONVENE)
-    @blp.arguments(AttendanceSchema)
+    @blp.arguments(
+        AttendanceSchema,
+        example={
+            "attendance": [
+                {
+                    "organisation_id": "6d1f4a2b-3c5e-4f7a-8b9c-0d1e2f3a4b5c",
+                    "attendance": "attended",
+                    "attendees": "Helen Carter (team manager)",
+                },
+                {
+                    "organisation_id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+                    "attendance": "apologies",
+                },
+            ]
+        },
+    )
     @blp.response(200, AgencyAttendanceSchema(many=True))
     @documents_errors(blp, *MEETING_ERRORS, *BODY_ERRORS, 409)
     def put(self, data: dict[str, Any], meeting_id: uuid.UUID) -> list[MeetingInvitation]:
@@ -125,7 +154,7 @@ class MeetingAttendance(MethodView):
 @blp.route("/meetings/<uuid:meeting_id>/agenda")
 class Agenda(MethodView):
     @requires(Permission.MEETINGS_CONTRIBUTE)
-    @blp.arguments(AgendaAddSchema)
+    @blp.arguments(AgendaAddSchema, example={"referral_id": "3f2b8c1e-7a4d-4b9e-9c1a-5d6e7f8a9b0c"})
     @blp.response(201, AgendaLineSchema)
     @documents_errors(blp, *MEETING_ERRORS, *BODY_ERRORS, 409)
     def post(self, data: dict[str, Any], meeting_id: uuid.UUID) -> meeting_agenda.ItemView:
@@ -139,7 +168,15 @@ class Agenda(MethodView):
 @blp.route("/meetings/<uuid:meeting_id>/agenda/<uuid:item_id>/decision")
 class Decision(MethodView):
     @requires(Permission.MEETINGS_CONTRIBUTE)
-    @blp.arguments(DecisionSchema)
+    @blp.arguments(
+        DecisionSchema,
+        example={
+            "decision": "continue",
+            "risk_level": "medium",
+            "discussion": "Missing episodes have stopped since the school placement; "
+            "keep on review for a month.",
+        },
+    )
     @blp.response(200, AgendaLineSchema)
     @documents_errors(blp, *MEETING_ERRORS, *BODY_ERRORS, 409)
     def post(
@@ -156,7 +193,14 @@ class Decision(MethodView):
 @blp.route("/meetings/<uuid:meeting_id>/agenda/<uuid:item_id>/actions")
 class AgreedActions(MethodView):
     @requires(Permission.MEETINGS_CONTRIBUTE)
-    @blp.arguments(MeetingActionCreateSchema)
+    @blp.arguments(
+        MeetingActionCreateSchema,
+        example={
+            "description": "Share the school attendance record with youth justice.",
+            "due_on": "2026-12-17",
+            "owning_organisation_id": "6d1f4a2b-3c5e-4f7a-8b9c-0d1e2f3a4b5c",
+        },
+    )
     @blp.response(201, ActionSchema)
     @documents_errors(blp, *MEETING_ERRORS, *BODY_ERRORS, 409)
     def post(self, data: dict[str, Any], meeting_id: uuid.UUID, item_id: uuid.UUID) -> Action:
@@ -170,7 +214,13 @@ class AgreedActions(MethodView):
 @blp.route("/meetings/<uuid:meeting_id>/agenda/<uuid:item_id>/shares")
 class MeetingShares(MethodView):
     @requires(Permission.SHARES_MANAGE)
-    @blp.arguments(MeetingShareSchema)
+    @blp.arguments(
+        MeetingShareSchema,
+        example={
+            "organisation_id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+            "lawful_basis": "public_task",
+        },
+    )
     @blp.response(201, ShareSchema)
     @documents_errors(blp, *MEETING_ERRORS, *BODY_ERRORS, 409)
     def post(self, data: dict[str, Any], meeting_id: uuid.UUID, item_id: uuid.UUID) -> Share:
@@ -186,7 +236,14 @@ class MeetingShares(MethodView):
 @blp.route("/meetings/<uuid:meeting_id>/next")
 class NextMeeting(MethodView):
     @requires(Permission.MEETINGS_CONVENE)
-    @blp.arguments(NextMeetingSchema)
+    @blp.arguments(
+        NextMeetingSchema,
+        example={
+            "title": "Chelmsford MACE, January",
+            "held_at": "2027-01-14T10:00:00+00:00",
+            "online": True,
+        },
+    )
     @blp.response(201, MeetingDetailSchema)
     @documents_errors(blp, *MEETING_ERRORS, *BODY_ERRORS)
     def post(self, data: dict[str, Any], meeting_id: uuid.UUID) -> meeting_agenda.MeetingView:

@@ -33,7 +33,14 @@ class Organisations(MethodView):
         return items
 
     @requires(Permission.ORGANISATIONS_MANAGE)
-    @blp.arguments(OrganisationCreateSchema)
+    @blp.arguments(
+        OrganisationCreateSchema,
+        example={
+            "code": "essex-youth-justice",
+            "name": "Essex Youth Justice Service",
+            "kind": "youth_justice",
+        },
+    )
     @blp.response(201, OrganisationSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 409, 413, 415)
     def post(self, data: dict[str, Any]) -> Organisation:

@@ -71,7 +71,25 @@ class Referrals(MethodView):
         return _page_of(query, pagination_parameters)
 
     @requires(Permission.REFERRALS_CREATE)
-    @blp.arguments(ReferralCreateSchema)
+    @blp.arguments(
+        ReferralCreateSchema,
+        example={
+            "child": {
+                "first_name": "Jordan",
+                "last_name": "Smith",
+                "date_of_birth": "2011-04-02",
+                "postcode": "CM1 1AA",
+                "school": "Chelmsford Academy",
+            },
+            "receiving_organisation_id": "6d1f4a2b-3c5e-4f7a-8b9c-0d1e2f3a4b5c",
+            "reason": "Found with cash and two phones after a missing episode; "
+            "older youths seen collecting him from school.",
+            "risk_level": "high",
+            "risk_factors": ["county_lines", "missing_episodes"],
+            "consent_status": "obtained_from_parent",
+            "lawful_basis": "public_task",
+        },
+    )
     @blp.response(201, ReferralDetailSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 409, 413, 415)
@@ -119,7 +137,7 @@ def _page_of(query: dict[str, Any], pagination_parameters: PaginationParameters)
 @blp.route("/referrals/search")
 class ReferralSearch(MethodView):
     @requires(Permission.REFERRALS_READ)
-    @blp.arguments(ReferralSearchSchema)
+    @blp.arguments(ReferralSearchSchema, example={"q": "Jordan Smith", "status": "in_progress"})
     @blp.response(200, ReferralSchema(many=True))
     @blp.paginate(page_size=25, max_page_size=100)
     @documents_pagination(blp)
@@ -145,7 +163,14 @@ class ReferralDetail(MethodView):
 
     @requires(Permission.REFERRALS_UPDATE)
     @blp.etag
-    @blp.arguments(ReferralUpdateSchema)
+    @blp.arguments(
+        ReferralUpdateSchema,
+        example={
+            "risk_level": "medium",
+            "reason": "Found with cash and two phones after a missing episode; "
+            "now attending school daily.",
+        },
+    )
     @blp.response(200, ReferralDetailSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 412, 413, 415, 428)
     def patch(self, data: dict[str, Any], referral_id: uuid.UUID) -> Referral:
@@ -161,7 +186,14 @@ class ReferralDetail(MethodView):
 @blp.route("/referrals/<uuid:referral_id>/transitions")
 class Transitions(MethodView):
     @requires(Permission.REFERRALS_TRANSITION)
-    @blp.arguments(TransitionSchema)
+    @blp.arguments(
+        TransitionSchema,
+        example={
+            "action": "close",
+            "outcome": "engaged_and_completed",
+            "outcome_summary": "Completed twelve weeks of mentoring; back in full-time education.",
+        },
+    )
     @blp.response(200, ReferralDetailSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 412, 413, 415)
     def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Referral:
@@ -181,7 +213,13 @@ class Transitions(MethodView):
 @blp.route("/referrals/<uuid:referral_id>/legal-hold")
 class LegalHold(MethodView):
     @requires(Permission.SHARES_MANAGE)
-    @blp.arguments(LegalHoldSchema)
+    @blp.arguments(
+        LegalHoldSchema,
+        example={
+            "legal_hold": True,
+            "reason": "Evidence in a live criminal case (operation reference 24/1187).",
+        },
+    )
     @blp.response(200, ReferralDetailSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 415)
     def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Referral:
@@ -215,7 +253,16 @@ class Notes(MethodView):
         return casework.list_notes(current_user, get_held_referral(current_user, referral_id))
 
     @requires(Permission.NOTES_CREATE)
-    @blp.arguments(NoteCreateSchema)
+    @blp.arguments(
+        NoteCreateSchema,
+        example={
+            "body": "Home visit: Jordan was in; his mother says he has not gone missing "
+            "since the last meeting.",
+            "kind": "home_visit",
+            "visibility": "shared",
+            "occurred_at": "2026-12-03T16:30:00+00:00",
+        },
+    )
     @blp.response(201, NoteSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 415)
     def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Note:
@@ -227,7 +274,7 @@ class Notes(MethodView):
 @blp.route("/referrals/<uuid:referral_id>/notes/<uuid:note_id>/significance")
 class NoteSignificance(MethodView):
     @requires(Permission.NOTES_CREATE)
-    @blp.arguments(NoteSignificanceSchema)
+    @blp.arguments(NoteSignificanceSchema, example={"significant": True})
     @blp.response(200, NoteSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 415)
     def post(self, data: dict[str, Any], referral_id: uuid.UUID, note_id: uuid.UUID) -> Note:
@@ -261,7 +308,15 @@ class Shares(MethodView):
         return casework.list_shares(current_user, get_held_referral(current_user, referral_id))
 
     @requires(Permission.SHARES_MANAGE)
-    @blp.arguments(ShareCreateSchema)
+    @blp.arguments(
+        ShareCreateSchema,
+        example={
+            "organisation_id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+            "purpose": "Youth justice worker to join the safety plan.",
+            "lawful_basis": "public_task",
+            "expires_at": "2027-03-31T23:59:59+00:00",
+        },
+    )
     @blp.response(201, ShareSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 413, 415)
     def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Share:

@@ -27,6 +27,20 @@ from schemas.screening import (
     ToolDefinitionSchema,
 )
 
+# Every indicator of the current tool answered (as the service needs), one
+# yes with its evidence.
+SCREENING_EXAMPLE = {
+    "answers": {
+        indicator.id: {"answer": "no"} for indicator in screening_tools.current().indicators
+    }
+    | {
+        "missing_episodes": {
+            "answer": "yes",
+            "evidence": "Missing from home twice in October, found in Southend each time.",
+        }
+    },
+}
+
 blp = Blueprint(
     "screenings",
     __name__,
@@ -74,7 +88,7 @@ class ReferralScreenings(MethodView):
         return screenings.list_screenings(current_user, referral)
 
     @requires(Permission.NOTES_CREATE)
-    @blp.arguments(ScreeningCreateSchema)
+    @blp.arguments(ScreeningCreateSchema, example=SCREENING_EXAMPLE)
     @blp.response(201, ScreeningSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 409, 413, 415)
     def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Screening:
@@ -106,7 +120,14 @@ class ScreeningDetail(MethodView):
 @blp.route("/referrals/<uuid:referral_id>/screenings/<uuid:screening_id>/judgement")
 class Judgement(MethodView):
     @requires(Permission.REFERRALS_UPDATE)
-    @blp.arguments(JudgementSchema)
+    @blp.arguments(
+        JudgementSchema,
+        example={
+            "judgement_level": "high",
+            "judgement_reason": "Seen with an adult known to police for supplying drugs: "
+            "more than the answers show.",
+        },
+    )
     @blp.response(200, ScreeningSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 415)
     def post(

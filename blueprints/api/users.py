@@ -44,7 +44,16 @@ class Users(MethodView):
         return page.users
 
     @requires(Permission.USERS_MANAGE)
-    @blp.arguments(UserCreateSchema)
+    @blp.arguments(
+        UserCreateSchema,
+        example={
+            "email": "amir.khan@yjs.example.gov.uk",
+            "full_name": "Amir Khan",
+            "organisation_id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+            "password": "a long passphrase of my own",
+            "roles": ["caseworker"],
+        },
+    )
     @blp.response(201, UserSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 409, 413, 415)
     def post(self, data: dict[str, Any]) -> User:
@@ -62,7 +71,9 @@ class UserDetail(MethodView):
         return users.get_user(current_user, user_id)
 
     @requires(Permission.USERS_MANAGE)
-    @blp.arguments(UserUpdateSchema)
+    @blp.arguments(
+        UserUpdateSchema, example={"roles": ["caseworker", "manager"], "sign_out_everywhere": True}
+    )
     @blp.response(200, UserSchema)
     @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 415)
     def patch(self, data: dict[str, Any], user_id: uuid.UUID) -> User:
