@@ -49,6 +49,13 @@ class Permission(enum.StrEnum):
     MEETINGS_READ = "meetings:read"
     MEETINGS_CONTRIBUTE = "meetings:contribute"
     MEETINGS_CONVENE = "meetings:convene"
+    # Information sharing agreements (services.agreements): read by a party
+    # agency's case roles and auditors; recorded, changed and ended by its
+    # managers (not org admins: they run accounts, not sharing decisions);
+    # the report of shares per agreement for its managers and auditors.
+    AGREEMENTS_READ = "agreements:read"
+    AGREEMENTS_MANAGE = "agreements:manage"
+    AGREEMENTS_REPORT = "agreements:report"
 
 
 _EVERYONE = frozenset({Permission.ACCOUNT_SELF, Permission.ORGANISATIONS_READ})
@@ -62,6 +69,7 @@ _CASE_WORK = _EVERYONE | {
     Permission.NOTIFICATIONS_READ,
     Permission.ACTIONS_WORK,
     Permission.MEETINGS_READ,
+    Permission.AGREEMENTS_READ,
 }
 
 # Roles that work cases: everyone else (org admins, auditors, system admins)
@@ -80,9 +88,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.CHILDREN_MANAGE,
         Permission.CHILDREN_EXPORT,
         Permission.REPORTS_READ,
+        Permission.AGREEMENTS_MANAGE,
+        Permission.AGREEMENTS_REPORT,
     },
     Role.ORG_ADMIN: _EVERYONE | {Permission.USERS_READ, Permission.USERS_MANAGE},
-    Role.AUDITOR: _EVERYONE | {Permission.AUDIT_READ, Permission.ACCESS_LOG_READ},
+    # Auditors are told of shares made without an agreement (notifications
+    # that name agencies, never a child) and read the agreements report.
+    Role.AUDITOR: _EVERYONE
+    | {
+        Permission.AUDIT_READ,
+        Permission.ACCESS_LOG_READ,
+        Permission.AGREEMENTS_READ,
+        Permission.AGREEMENTS_REPORT,
+        Permission.NOTIFICATIONS_READ,
+    },
     Role.SYSTEM_ADMIN: _EVERYONE
     | {
         Permission.USERS_READ,

@@ -144,6 +144,22 @@ class ShareCreateSchema(InputSchema):
     purpose = _text(1000, required=True)
     lawful_basis = _enum(LawfulBasis, required=True)
     expires_at = ma.fields.AwareDateTime(required=True)
+    agreement_id = ma.fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "The information sharing agreement that covers the share: in "
+            "force, naming both agencies, listing the lawful basis. Give this or "
+            "`no_agreement_reason`."
+        },
+    )
+    no_agreement_reason = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(max=1000),
+        metadata={
+            "description": "Why the referral is shared without an agreement (an emergency, "
+            "say): recorded on the share and told to both agencies' auditors."
+        },
+    )
 
 
 def _not_in_urls(_value: str) -> None:
@@ -292,6 +308,18 @@ class ShareSchema(OutputSchema):
     granted_at = ma.fields.AwareDateTime()
     expires_at = ma.fields.AwareDateTime()
     revoked_at = ma.fields.AwareDateTime(allow_none=True)
+    consent_decision_needed = ma.fields.Boolean(
+        metadata={
+            "description": "Consent was withdrawn while the share was live and the agency "
+            "that granted it has not yet decided whether to keep sharing."
+        }
+    )
+    consent_withdrawn_at = ma.fields.AwareDateTime(allow_none=True)
+    consent_decision = _enum(ConsentDecision, allow_none=True)
+    consent_decision_basis = _enum(LawfulBasis, allow_none=True)
+    consent_decided_at = ma.fields.AwareDateTime(allow_none=True)
+    agreement_id = ma.fields.UUID(allow_none=True)
+    no_agreement_reason = ma.fields.String(allow_none=True)
 
 
 class LegalHoldSchema(InputSchema):

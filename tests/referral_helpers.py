@@ -10,6 +10,10 @@ from flask.testing import FlaskClient
 from referral_app.models import OrganisationKind, Role
 from tests.factories import Factory, OrgInfo, UserInfo, bearer, token_for
 
+# What a test share gives when it cites no information sharing agreement
+# (services.agreements: a share cites one or says why it has none).
+SHARE_REASON = "Shared in a test without an agreement: none covers these agencies"
+
 
 @dataclass
 class Actor:
@@ -138,6 +142,7 @@ def share_with(
             "organisation_id": str(org.id),
             "purpose": "Mentoring programme place",
             "lawful_basis": "public_task",
+            "no_agreement_reason": SHARE_REASON,
             "expires_at": (datetime.now(UTC) + timedelta(days=days)).isoformat(),
         },
         headers=world.yjs_manager.headers,

@@ -88,7 +88,7 @@ from referral_app.models import (
 from referral_app.services import saved_searches
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, Factory, OrgInfo, UserInfo, bearer, token_for
-from tests.referral_helpers import referral_body
+from tests.referral_helpers import SHARE_REASON, referral_body
 from tests.screenings.conftest import answers as screening_answers
 
 # --- outcomes ---------------------------------------------------------------
@@ -407,6 +407,7 @@ def share_api(cell: Cell) -> dict[str, Any]:
         "organisation_id": str(share_target(cell).id),
         "purpose": "Mentoring programme place",
         "lawful_basis": "public_task",
+        "no_agreement_reason": SHARE_REASON,
         "expires_at": (utcnow() + timedelta(days=30)).isoformat(),
     }
 
@@ -416,6 +417,7 @@ def share_form(cell: Cell) -> dict[str, Any]:
         "organisation_id": str(share_target(cell).id),
         "purpose": "Mentoring programme place",
         "lawful_basis": "public_task",
+        "no_agreement_reason": SHARE_REASON,
         "expires_on": (date.today() + timedelta(days=30)).isoformat(),
     }
 
@@ -995,6 +997,7 @@ class World:
             "organisation_id": str(self.org(org_name).id),
             "purpose": "Diversion programme",
             "lawful_basis": "public_task",
+            "no_agreement_reason": SHARE_REASON,
             "expires_at": (utcnow() + timedelta(days=30)).isoformat(),
         }
         path = f"{REFERRAL_API}/{referral_id}/shares"

@@ -10,8 +10,9 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral_app.extensions import Model
+from referral_app.models.agreement import Agreement
 from referral_app.models.organisation import enum_column
-from referral_app.models.referral import Referral
+from referral_app.models.referral import Referral, Share
 from referral_app.models.types import UTCDateTime, new_uuid, utcnow
 
 
@@ -26,6 +27,12 @@ class NotificationKind(enum.StrEnum):
     ACTION_ASSIGNED = "action_assigned"  # the action's named owner
     ACTION_DUE = "action_due"  # due tomorrow: its owner, or its agency's managers
     ACTION_OVERDUE = "action_overdue"  # past its due date: the same
+    # About a share, not a referral: the auditors of the sharing and the
+    # recipient agency (auditors see no case data: the notice names the
+    # agencies, the purpose and the reason, never the child).
+    SHARED_WITHOUT_AGREEMENT = "shared_without_agreement"
+    # About an agreement: the managers of every party agency.
+    AGREEMENT_REVIEW_DUE = "agreement_review_due"
 
 
 class Notification(Model):
@@ -39,13 +46,21 @@ class Notification(Model):
     kind: Mapped[NotificationKind] = mapped_column(
         enum_column(NotificationKind, "notification_kind")
     )
-    referral_id: Mapped[uuid.UUID] = mapped_column(
+    # A notification is about a referral, or (the kinds above say which)
+    # about a share made without an agreement or about an agreement.
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    share_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("share.id", ondelete="CASCADE"))
+    agreement_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agreement.id", ondelete="CASCADE")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    referral: Mapped[Referral] = relationship(lazy="joined", innerjoin=True)
+    referral: Mapped[Referral | None] = relationship(lazy="joined")
+    share: Mapped[Share | None] = relationship(lazy="joined")
+    agreement: Mapped[Agreement | None] = relationship(lazy="joined")
 
     def __repr__(self) -> str:
         return f"<Notification {self.kind}>"

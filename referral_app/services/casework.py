@@ -22,7 +22,7 @@ from referral_app.models import (
     User,
     utcnow,
 )
-from referral_app.services import audit, notifications
+from referral_app.services import agreements, audit, notifications
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from referral_app.services.scoping import Relation, relations, visible_notes
 
@@ -168,8 +168,13 @@ def share(
     purpose: str,
     lawful_basis: LawfulBasis,
     expires_at: datetime,
+    agreement_id: uuid.UUID | None = None,
+    no_agreement_reason: str | None = None,
 ) -> Share:
-    """Share a referral with a further agency until `expires_at`.
+    """Share a referral with a further agency until `expires_at`, citing the
+    information sharing agreement that covers it (`agreement_id`) or saying
+    why it is shared without one (`no_agreement_reason`): see
+    agreements.check_share.
 
     Refuses: an actor who is not a manager of the referring or receiving
     agency (Forbidden); a draft (Conflict); an agency that is missing,
@@ -195,7 +200,15 @@ def share(
         errors["expires_at"] = ["Must be in the future."]
     elif expires_at > now + timedelta(days=MAX_SHARE_DAYS):
         errors["expires_at"] = [f"At most {MAX_SHARE_DAYS} days ahead."]
-    if errors:
+    citation, citation_errors = agreements.check_share(
+        actor,
+        organisation_id=organisation_id,
+        lawful_basis=lawful_basis,
+        agreement_id=agreement_id,
+        no_agreement_reason=no_agreement_reason,
+    )
+    errors.update(citation_errors)
+    if errors or citation is None:
         raise Invalid("The share is not valid.", errors)
     live = db.session.scalar(
         select(Share.id).where(
@@ -215,6 +228,8 @@ def share(
         granted_by_id=actor.id,
         granted_at=now,
         expires_at=expires_at,
+        agreement_id=citation.agreement_id,
+        no_agreement_reason=citation.no_agreement_reason,
     )
     db.session.add(grant)
     db.session.flush()
@@ -228,8 +243,15 @@ def share(
         record_id=referral.id,
         record_ids=[grant.id],
         recipient_organisation_id=organisation_id,
-        fields=["organisation_id", "purpose", "lawful_basis", "expires_at"],
+        fields=[
+            "organisation_id",
+            "purpose",
+            "lawful_basis",
+            "expires_at",
+            "agreement_id" if citation.agreement_id else "no_agreement_reason",
+        ],
     )
+    agreements.on_shared(actor, grant)
     return grant
 
 

@@ -41,6 +41,7 @@ from referral_app.models import (
     utcnow,
 )
 from referral_app.services import (
+    agreements,
     audit,
     casework,
     demo_cases,
@@ -197,6 +198,12 @@ def _take(step: Step, actor: User, referral: Referral, cast: Cast, at: datetime)
             purpose=step.text,
             lawful_basis=step.basis,
             expires_at=cast.now + timedelta(days=step.days),
+            **agreements.citation_for(
+                actor.organisation_id,
+                cast.agencies[step.organisation].id,
+                step.basis,
+                reason="Urgent safeguarding concern: no agreement covers this agency yet",
+            ),
         )
     elif step.action == "revoke":
         grant = db.session.scalars(

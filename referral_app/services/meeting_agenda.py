@@ -37,7 +37,7 @@ from referral_app.models import (
     utcnow,
 )
 from referral_app.models.types import UK
-from referral_app.services import actions, audit, casework
+from referral_app.services import actions, agreements, audit, casework
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from referral_app.services.meetings import day_has_come, invitations, share_expiry, takes_part
 from referral_app.services.scoping import get_held_referral, holds
@@ -210,6 +210,12 @@ def share_for_meeting(
         purpose=f"Multi-agency meeting: {meeting.title}, {held_on}",
         lawful_basis=lawful_basis,
         expires_at=share_expiry(meeting),
+        **agreements.citation_for(
+            actor.organisation_id,
+            organisation_id,
+            lawful_basis,
+            reason=f"Shared for the multi-agency meeting on {held_on}",
+        ),
     )
     grant.meeting_id = meeting.id
     db.session.flush()

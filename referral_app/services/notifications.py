@@ -19,10 +19,12 @@ from referral_app.models import (
     Referral,
     ReferralStatus,
     Role,
+    Share,
     User,
     UserRole,
     utcnow,
 )
+from referral_app.models.agreement import Agreement
 from referral_app.services import paging
 from referral_app.services.errors import NotFound
 from referral_app.services.scoping import holds
@@ -41,9 +43,14 @@ SUBJECTS = {
     K.ACTION_DUE: "has an action due tomorrow",
     K.ACTION_OVERDUE: "has an overdue action",
 }
+# Notices about a share or an agreement rather than a referral.
+NOTICES = {
+    K.SHARED_WITHOUT_AGREEMENT: "A referral was shared without an information sharing agreement",
+    K.AGREEMENT_REVIEW_DUE: "An information sharing agreement is due for review",
+}
 
 
-def _managers_of(organisation_id: uuid.UUID) -> list[User]:
+def _managers_of(organisation_id: uuid.UUID, role: Role = Role.MANAGER) -> list[User]:
     return list(
         db.session.scalars(
             select(User)
@@ -51,7 +58,7 @@ def _managers_of(organisation_id: uuid.UUID) -> list[User]:
             .where(
                 User.organisation_id == organisation_id,
                 User.active.is_(True),
-                UserRole.role == Role.MANAGER,
+                UserRole.role == role,
             )
         ).unique()
     )
@@ -104,6 +111,47 @@ def on_share(actor: User, referral: Referral, organisation_id: uuid.UUID) -> Non
     notify(K.SHARED, referral, _managers_of(organisation_id), actor=actor)
 
 
+def _notice(kind: NotificationKind, recipients: Iterable[User], body: str, **about: Any) -> int:
+    """A notice about a share (`share`) or an agreement (`agreement`), not
+    a referral: one notification and one e-mail per active recipient. The
+    e-mail says what happened in general words and links to the page;
+    details (agencies, purpose, reason) are read on the page after signing in."""
+    base_url = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    seen: set[uuid.UUID] = set()
+    for user in recipients:
+        if user.id in seen or not user.active:
+            continue
+        seen.add(user.id)
+        db.session.add(Notification(recipient_id=user.id, kind=kind, **about))
+        db.session.add(
+            OutboxEmail(
+                recipient=user.email,
+                subject=NOTICES[kind],
+                body=f"{NOTICES[kind]}.\n\n{body}: {base_url}/notifications\n",
+            )
+        )
+    db.session.flush()
+    return len(seen)
+
+
+def on_share_without_agreement(actor: User, grant: Share) -> None:
+    """Tell the auditors of the sharing agency and of the recipient agency
+    that a referral was shared without an agreement (the notice shows the
+    agencies, the purpose and the reason: never the child)."""
+    recipients = _managers_of(actor.organisation_id, Role.AUDITOR)
+    recipients += _managers_of(grant.organisation_id, Role.AUDITOR)
+    _notice(K.SHARED_WITHOUT_AGREEMENT, recipients, "See who shared and why", share=grant)
+
+
+def notify_agreement_review(agreement: Agreement) -> int:
+    """Tell the managers of every party agency that the agreement is due
+    for review. Returns how many were told."""
+    recipients = [
+        user for party_id in sorted(agreement.party_ids) for user in _managers_of(party_id)
+    ]
+    return _notice(K.AGREEMENT_REVIEW_DUE, recipients, "See the agreement", agreement=agreement)
+
+
 def notify_overdue() -> int:
     """Tell the receiving managers of each referral that passed its triage
     deadline since the last sweep (once per referral). Returns how many."""
@@ -135,8 +183,13 @@ def _shown_to(actor: User) -> Select[Any]:
     and so does sight of what was said about it."""
     return (
         select(Notification)
-        .join(Referral, Notification.referral_id == Referral.id)
-        .where(Notification.recipient_id == actor.id, holds(actor.organisation_id))
+        .outerjoin(Referral, Notification.referral_id == Referral.id)
+        .where(
+            Notification.recipient_id == actor.id,
+            # A notice about a share or an agreement (no referral) is the
+            # recipient's own: it names agencies, never a child.
+            Notification.referral_id.is_(None) | holds(actor.organisation_id),
+        )
     )
 
 

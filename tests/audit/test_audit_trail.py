@@ -14,7 +14,15 @@ from referral_app.extensions import db
 from referral_app.models import AuditEvent, Referral, Role, uk_today
 from referral_app.services import audit
 from tests.factories import bearer, token_for
-from tests.referral_helpers import act, advance, create, make_world, referral_body, share_with
+from tests.referral_helpers import (
+    SHARE_REASON,
+    act,
+    advance,
+    create,
+    make_world,
+    referral_body,
+    share_with,
+)
 from tests.screenings.conftest import answers as screening_answers
 
 
@@ -114,6 +122,7 @@ def route_walk(referral, share, world, note_id):
                 "organisation_id": str(world.charity.id),
                 "purpose": "Mentoring",
                 "lawful_basis": "public_task",
+                "no_agreement_reason": SHARE_REASON,
                 "expires_at": "2099-01-01T00:00:00+00:00",
             },
             "yjs_manager",

@@ -65,7 +65,7 @@ from referral_app.config import TestingConfig
 from referral_app.extensions import db
 from referral_app.models import OrganisationKind, Role
 from tests.factories import Factory, UserInfo, bearer, token_for
-from tests.referral_helpers import Actor, act, create
+from tests.referral_helpers import SHARE_REASON, Actor, act, create
 
 pytestmark = pytest.mark.fuzz
 
@@ -177,6 +177,7 @@ def make_fuzz_world(app: Flask) -> FuzzWorld:
             "organisation_id": str(charity.id),
             "purpose": "Mentoring programme place",
             "lawful_basis": "public_task",
+            "no_agreement_reason": SHARE_REASON,
             "expires_at": (datetime.now(UTC) + timedelta(days=90)).isoformat(),
         },
         headers=manager.headers,

@@ -50,7 +50,7 @@ from referral_app.extensions import db
 from referral_app.models import OrganisationKind, Role, Share, utcnow
 from referral_app.services import scoping
 from tests.factories import Factory, OrgInfo, bearer, token_for
-from tests.referral_helpers import act, create, make_world, referral_body
+from tests.referral_helpers import SHARE_REASON, act, create, make_world, referral_body
 
 AGENCIES = 4
 # Never fewer than 200: the variable can only ask for more.
@@ -414,6 +414,7 @@ def no_leaks_machine(app: Flask, client: FlaskClient) -> type[RuleBasedStateMach
                     "organisation_id": str(self.orgs[to].id),
                     "purpose": "Mentoring programme place",
                     "lawful_basis": "public_task",
+                    "no_agreement_reason": SHARE_REASON,
                     "expires_at": (utcnow() + timedelta(days=days)).isoformat(),
                 },
                 headers=self.managers[who],

@@ -47,7 +47,7 @@ from sqlalchemy import update
 
 from referral_app.extensions import db
 from referral_app.models import Referral, utcnow
-from tests.referral_helpers import Actor, World, act, create
+from tests.referral_helpers import SHARE_REASON, Actor, World, act, create
 
 DATE_FROM = "2025-01-01"
 DATE_TO = "2025-06-30"
@@ -233,6 +233,7 @@ def build(app: Flask, client: FlaskClient, world: World) -> Fixture:
             "organisation_id": str(world.yjs.id),
             "purpose": "Joint mentoring",
             "lawful_basis": "public_task",
+            "no_agreement_reason": SHARE_REASON,
             "expires_at": (utcnow() + timedelta(days=30)).isoformat(),
         },
         headers=charity_manager.headers,

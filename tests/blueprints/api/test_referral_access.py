@@ -12,7 +12,7 @@ import pytest
 
 from referral_app.extensions import db
 from referral_app.models import Share, uk_today, utcnow
-from tests.referral_helpers import advance, create, make_world, share_with
+from tests.referral_helpers import SHARE_REASON, advance, create, make_world, share_with
 from tests.screenings.conftest import answers as screening_answers
 
 # Every referral and child route of the API, with a body that would be valid
@@ -34,6 +34,7 @@ ROUTES = [
             "organisation_id": "{other_org}",
             "purpose": "p",
             "lawful_basis": "public_task",
+            "no_agreement_reason": SHARE_REASON,
             "expires_at": "{expires}",
         },
     ),

@@ -19,7 +19,14 @@ from referral_app.models import (
     Share,
     StatusChange,
 )
-from tests.referral_helpers import advance, create, make_world, referral_body, share_with
+from tests.referral_helpers import (
+    SHARE_REASON,
+    advance,
+    create,
+    make_world,
+    referral_body,
+    share_with,
+)
 
 TABLES = (Child, Referral, StatusChange, Share, Note, IdempotencyRecord)
 
@@ -142,6 +149,7 @@ def write_routes(case, world):
                 "organisation_id": str(world.charity.id),
                 "purpose": "p",
                 "lawful_basis": "public_task",
+                "no_agreement_reason": SHARE_REASON,
                 "expires_at": "2020-01-01T00:00:00+00:00",
             },
             "expires_at",
@@ -153,6 +161,7 @@ def write_routes(case, world):
                 "organisation_id": str(world.police.id),
                 "purpose": "p",
                 "lawful_basis": "public_task",
+                "no_agreement_reason": SHARE_REASON,
                 "expires_at": expires,
             },
             "organisation_id",
@@ -164,6 +173,7 @@ def write_routes(case, world):
                 "organisation_id": str(world.charity.id),
                 "purpose": "p",
                 "lawful_basis": "public_task",
+                "no_agreement_reason": SHARE_REASON,
                 "expires_at": "2030-01-01T00:00:00",
             },
             "expires_at",
@@ -376,6 +386,7 @@ def test_second_live_share_to_the_same_agency_is_a_conflict(client, world):
             "organisation_id": str(world.charity.id),
             "purpose": "again",
             "lawful_basis": "public_task",
+            "no_agreement_reason": SHARE_REASON,
             "expires_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
         },
         headers=world.yjs_manager.headers,
@@ -395,6 +406,7 @@ def test_an_agency_that_holds_the_referral_cannot_be_given_a_share(app, client, 
             "organisation_id": str(getattr(world, holder).id),
             "purpose": "Already has it",
             "lawful_basis": "public_task",
+            "no_agreement_reason": SHARE_REASON,
             "expires_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
         },
         headers=world.yjs_manager.headers,

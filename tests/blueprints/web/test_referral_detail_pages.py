@@ -18,7 +18,7 @@ from referral_app.models import AuditEvent, Referral, StatusChange, utcnow
 from referral_app.templating import UK, age_in_years
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
-from tests.referral_helpers import World, advance, create, make_world, share_with
+from tests.referral_helpers import SHARE_REASON, World, advance, create, make_world, share_with
 
 FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 
@@ -586,6 +586,7 @@ def test_share_from_the_page_with_an_end_date(client, world, pages):
         "organisation_id": str(world.charity.id),
         "purpose": "Mentoring place",
         "lawful_basis": "public_task",
+        "no_agreement_reason": SHARE_REASON,
     }
     bad = send(
         manager,

@@ -10,6 +10,7 @@ import pytest
 from referral_app.models import Role
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
+from tests.referral_helpers import SHARE_REASON
 
 
 def sign_in(app, user):
@@ -164,6 +165,7 @@ def test_share_and_revoke_from_the_page(app, people):
             "organisation_id": str(people["other_org"].id),
             "purpose": "Mentoring place",
             "lawful_basis": "public_task",
+            "no_agreement_reason": SHARE_REASON,
             "expires_on": "2099-01-01",
         },
     )
@@ -177,6 +179,7 @@ def test_share_and_revoke_from_the_page(app, people):
             "organisation_id": str(people["other_org"].id),
             "purpose": "Mentoring place",
             "lawful_basis": "public_task",
+            "no_agreement_reason": SHARE_REASON,
             "expires_on": (date.today() + timedelta(days=30)).isoformat(),
         },
     )
