@@ -22,6 +22,8 @@ class ChronologyKind(enum.StrEnum):
     TRIAGE_DECISION = "triage_decision"  # accepted or declined
     CONTACT = "contact"  # a contact, home visit, meeting or intervention note
     SIGNIFICANT_NOTE = "significant_note"  # any other note marked significant
+    SCREENING = "screening"  # an exploitation screening completed
+    SCREENING_JUDGEMENT = "screening_judgement"  # the practitioner's judgement of one
     MEETING_DECISION = "meeting_decision"  # a MACE meeting's decision
     ACTION_AGREED = "action_agreed"
     ACTION_COMPLETED = "action_completed"
@@ -37,6 +39,8 @@ KIND_WORDS: dict[ChronologyKind, str] = {
     ChronologyKind.TRIAGE_DECISION: "Triage decision",
     ChronologyKind.CONTACT: "Contact or visit",
     ChronologyKind.SIGNIFICANT_NOTE: "Significant note",
+    ChronologyKind.SCREENING: "Exploitation screening",
+    ChronologyKind.SCREENING_JUDGEMENT: "Screening judgement",
     ChronologyKind.MEETING_DECISION: "Meeting decision",
     ChronologyKind.ACTION_AGREED: "Action agreed",
     ChronologyKind.ACTION_COMPLETED: "Action done",

@@ -22,6 +22,7 @@ from schemas.referral import (
     _date_of_birth,
     _text,
 )
+from schemas.screening import ScreeningSchema
 
 # --- input ----------------------------------------------------------------
 
@@ -138,6 +139,10 @@ class ExportedReferralSchema(OutputSchema):
     meeting_decisions = ma.fields.List(
         ma.fields.Nested(ExportedDecisionSchema),
         metadata={"description": "What multi-agency meetings decided about the referral."},
+    )
+    screenings = ma.fields.List(
+        ma.fields.Nested(ScreeningSchema),
+        metadata={"description": "Its exploitation screenings, the latest first."},
     )
 
 

@@ -82,8 +82,9 @@ class ChronologyEntrySchema(OutputSchema):
         allow_none=True,
         metadata={
             "description": "The text written about it: the referral's reason, the note, the "
-            "meeting's discussion, the outcome's summary, an action's closing note. null when "
-            "there is none or it was removed (`removed`)."
+            "meeting's discussion, the outcome's summary, an action's closing note, the "
+            "reason for a screening judgement that differs from the tool. null when there is "
+            "none or it was removed (`removed`)."
         },
     )
     agency = ma.fields.Nested(

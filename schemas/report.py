@@ -149,6 +149,15 @@ class FollowUpSchema(OutputSchema):
     )
 
 
+class ScreeningThemeSchema(OutputSchema):
+    theme_id = ma.fields.String(metadata={"description": "The theme's id in the screening tool."})
+    title = ma.fields.String()
+    screenings = ma.fields.Integer(
+        metadata={"description": "Latest screenings with at least one yes in the theme."}
+    )
+    indicators = ma.fields.Integer(metadata={"description": "Yes answers in the theme."})
+
+
 class ReportSummarySchema(OutputSchema):
     organisation = ma.fields.Nested(OrganisationSummarySchema)
     date_from = ma.fields.Date(data_key="from")
@@ -167,4 +176,11 @@ class ReportSummarySchema(OutputSchema):
     )
     follow_up = ma.fields.Nested(
         FollowUpSchema, metadata={"description": "Actions, meetings and time to a first meeting."}
+    )
+    screening_themes = ma.fields.List(
+        ma.fields.Nested(ScreeningThemeSchema),
+        metadata={
+            "description": "Exploitation screening indicators answered yes, by theme of the "
+            "current tool, over the latest screening of each of the report's referrals."
+        },
     )

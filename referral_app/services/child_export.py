@@ -21,12 +21,13 @@ from referral_app.models import (
     Note,
     Organisation,
     Referral,
+    Screening,
     Share,
     StatusChange,
     User,
     utcnow,
 )
-from referral_app.services import actions, audit, casework
+from referral_app.services import actions, audit, casework, screenings
 from referral_app.services.children import merges_into
 from referral_app.services.scoping import (
     Relation,
@@ -49,6 +50,7 @@ class ExportedReferral:
     shares: list[Share]
     actions: list[Action] = field(default_factory=list)
     meeting_decisions: list[AgendaItem] = field(default_factory=list)
+    screenings: list[Screening] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,8 @@ def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
     subject access request: the child's details; each referral it holds about
     them with its status history, the notes it may read (shared ones and its
     own internal ones), the shares as casework.list_shares shows them, its
-    actions and what multi-agency meetings decided about it; the
+    actions, what multi-agency meetings decided about it and its
+    exploitation screenings (answers, evidence, levels, judgement); the
     records merged into this one; and who accessed those referrals and the
     child's record (when, who, which agency, what).
 
@@ -160,6 +163,7 @@ def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
             shares=casework.list_shares(actor, referral),
             actions=actions.list_actions(actor, referral),
             meeting_decisions=_decisions(referral),
+            screenings=screenings.list_screenings(actor, referral),
         )
         for referral in referrals
     ]
@@ -194,6 +198,7 @@ def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
             "shares",
             "actions",
             "meeting_decisions",
+            "screenings",
             "access",
         ],
         recipient_organisation_id=actor.organisation_id,

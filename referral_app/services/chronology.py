@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from referral_app.chronology_kinds import ChronologyKind, Entry, ReferralRef, range_problems
 from referral_app.models import UK, Child, User, utcnow
 from referral_app.services import audit
+from referral_app.services.chronology_screenings import screening_entries
 from referral_app.services.chronology_sources import Window, entries, held_referrals
 from referral_app.services.errors import Invalid
 from referral_app.services.report_csv import CsvExport, neutralise
@@ -106,9 +107,13 @@ def chronology(
     child = get_visible_child(actor, child_id)
     asked = frozenset(kinds or ()) or frozenset(ChronologyKind)
     held = held_referrals(actor, child)
+    window = Window.of_days(date_from, date_to)
     found = Chronology(
         child=child,
-        entries=entries(actor, held, Window.of_days(date_from, date_to), asked),
+        entries=sorted(
+            [*entries(actor, held, window, asked), *screening_entries(held, window, asked)],
+            key=Entry.order,
+        ),
         date_from=date_from,
         date_to=date_to,
         kinds=asked,

@@ -63,6 +63,7 @@ from referral_app.report_periods import (
 from referral_app.services import audit
 from referral_app.services.errors import Invalid
 from referral_app.services.report_follow_up import FollowUp, follow_up
+from referral_app.services.screenings import ThemeCount, theme_counts
 
 INCOMING = "incoming"
 OUTGOING = "outgoing"
@@ -120,6 +121,7 @@ class Summary:
     incoming: DirectionSummary
     outgoing: DirectionSummary
     follow_up: FollowUp
+    screening_themes: list[ThemeCount]
 
     @property
     def date_from(self) -> date:
@@ -335,8 +337,10 @@ def summary(actor: User, date_from: date | None = None, date_to: date | None = N
     default the last twelve calendar months): counts by status, risk level,
     risk factor and outcome, how many are overdue for triage now, the median
     and 90th percentile hours to triage and to close, the count per month,
-    and the follow-up: actions, meetings and the time to a first meeting
-    (services.report_follow_up).
+    the follow-up: actions, meetings and the time to a first meeting
+    (services.report_follow_up), and the exploitation screenings' "yes"
+    answers by theme over the latest screening of each of the report's
+    referrals (services.screenings.theme_counts).
 
     Needs REPORTS_READ (checked by the route); refuses an invalid range
     (Invalid). Audited as "report.summary": the range only, no personal data."""
@@ -375,4 +379,5 @@ def summary(actor: User, date_from: date | None = None, date_to: date | None = N
         incoming=directions[INCOMING],
         outgoing=directions[OUTGOING],
         follow_up=follow_up(actor, date_range, where),
+        screening_themes=theme_counts(where),
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from referral_app import screening_tools
 from referral_app.extensions import db
@@ -249,11 +249,20 @@ def yes_by_theme(actor: User) -> list[ThemeCount]:
     """For the reports: over the latest screening of each referral the
     actor's agency holds, how many answered yes to an indicator of each
     theme of the current tool (older versions counted by their own themes'
-    ids where the current tool has them)."""
+    ids where the current tool has them). Audited as a report."""
+    found = theme_counts(holds(actor.organisation_id))
+    audit.record("report.screening_themes", actor, record_type="report")
+    return found
+
+
+def theme_counts(where: ColumnElement[bool]) -> list[ThemeCount]:
+    """`yes_by_theme` over the referrals `where` selects (a condition on
+    Referral that the caller has scoped, for example the referrals of a
+    report), without an audit event of its own."""
     rows = db.session.execute(
         select(Screening.referral_id, Screening.tool_version, Screening.answers)
         .join(Referral, Screening.referral_id == Referral.id)
-        .where(holds(actor.organisation_id))
+        .where(where)
         .order_by(Screening.referral_id, Screening.completed_at.desc(), Screening.id)
     )
     seen: set[uuid.UUID] = set()
@@ -272,7 +281,6 @@ def yes_by_theme(actor: User) -> list[ThemeCount]:
                 answers_yes[indicator.theme] += 1
                 themes_here.add(indicator.theme)
         screened.update(themes_here)
-    audit.record("report.screening_themes", actor, record_type="report")
     return [
         ThemeCount(theme.id, theme.title, screened[theme.id], answers_yes[theme.id])
         for theme in screening_tools.current().themes
@@ -289,5 +297,6 @@ __all__ = [
     "list_screenings",
     "may_judge",
     "read_screening",
+    "theme_counts",
     "yes_by_theme",
 ]

@@ -166,3 +166,37 @@ def test_the_export_includes_actions_and_meeting_decisions(app, client, world):
     html = page.get_data(as_text=True)
     assert "Offer a mentor from the boxing club" in html
     assert "Older males seen collecting him from school." in html
+
+
+def test_the_export_includes_the_screenings_with_their_evidence_and_judgement(app, client, world):
+    """A screening is the child's data: its answers with the evidence, the
+    level indicated and the judgement with its reason, in the JSON and on
+    the printable page."""
+    from tests.children.test_pages import page_tokens, sign_in
+    from tests.screenings.conftest import answers, judge, screen
+
+    referral, _unseen = scenario(client, world)
+    made = screen(client, world.officer, referral["id"], answers=answers(("weapon_found",))).json
+    judged = judge(
+        client,
+        world.yjs_manager,
+        referral["id"],
+        made["id"],
+        judgement_level="medium",
+        judgement_reason="Found at a cousin's flat; he was not there.",
+    )
+    assert judged.status_code == 200, judged.json
+    body = export(client, world.police_manager, referral["child"]["id"]).json
+    (item_out,) = body["referrals"]
+    (screening,) = item_out["screenings"]
+    assert screening["indicated_level"] == "high"
+    assert screening["judgement_level"] == "medium"
+    assert screening["judgement_reason"] == "Found at a cousin's flat; he was not there."
+    assert screening["answers"]["weapon_found"]["evidence"] == "Seen: weapon_found."
+    browser = sign_in(app, world.police_manager.user)
+    path = f"/children/{referral['child']['id']}"
+    page = browser.post(f"{path}/export", data=page_tokens(browser, path))
+    html = page.get_data(as_text=True)
+    assert "Exploitation screenings" in html
+    assert "Found at a cousin&#39;s flat; he was not there." in html
+    assert "weapon found: Seen: weapon_found." in html

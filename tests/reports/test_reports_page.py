@@ -51,7 +51,7 @@ def test_the_page_shows_charts_and_tables_of_the_same_numbers(app, client, facto
         assert f'<desc id="{desc_id}">' in html
     # Each chart is followed by a table with a caption and header cells.
     captions = [table["caption"] for table in tables(html)]
-    assert len(captions) == 6  # the five charts' and "at a glance"
+    assert len(captions) == 7  # the five charts', "at a glance" and the screening themes
     assert all(captions)
     assert captions[0] == "Referrals, overdue triage and times taken"
     assert 'scope="col"' in html
