@@ -274,17 +274,19 @@ class _Comparison:
         new_node: Any,
         direction: Direction,
         field: str,
-        seen: set[tuple[str, str, str, str]],
+        seen: set[tuple[str, str, str]],
     ) -> Iterator[Change]:
+        # `seen`: the references being compared further up this branch, so
+        # a schema that contains itself is walked once, not forever.
         key = (
-            str(old_node.get("$ref", id(old_node))) if isinstance(old_node, dict) else "",
-            str(new_node.get("$ref", id(new_node))) if isinstance(new_node, dict) else "",
+            str(old_node.get("$ref", "")) if isinstance(old_node, dict) else "",
+            str(new_node.get("$ref", "")) if isinstance(new_node, dict) else "",
             direction,
-            field,
         )
-        if key in seen:
-            return
-        seen = seen | {key}
+        if key != ("", "", direction):
+            if key in seen:
+                return
+            seen = seen | {key}
         old, new = _merged(self._old, old_node), _merged(self._new, new_node)
         name = f"field `{field}`" if field else "the body"
         yield from _type_changes(where, name, old, new, direction)
@@ -314,7 +316,7 @@ class _Comparison:
         new: dict[str, Any],
         direction: Direction,
         field: str,
-        seen: set[tuple[str, str, str, str]],
+        seen: set[tuple[str, str, str]],
     ) -> Iterator[Change]:
         old_properties, new_properties = old.get("properties", {}), new.get("properties", {})
         old_required, new_required = set(old.get("required", [])), set(new.get("required", []))
