@@ -8,6 +8,7 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from blueprints import health
     from blueprints.api import actions as api_actions
+    from blueprints.api import agreements as api_agreements
     from blueprints.api import audit as api_audit
     from blueprints.api import auth as api_auth
     from blueprints.api import children as api_children
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
         api_notifications.blp,
         api_reports.blp,
         api_screenings.blp,
+        api_agreements.blp,
     ):
         csrf.exempt(api_blueprint)
         api.register_blueprint(api_blueprint, url_prefix="/api/v1")

@@ -111,6 +111,16 @@ def actions_due() -> int:
     return int(in_app(actions.notify_due))
 
 
+@huey.periodic_task(crontab(minute="10", hour="7"), retries=RETRIES, retry_delay=RETRY_DELAY)
+def agreements_review_due() -> int:
+    """The morning's notices: information sharing agreements within 30 days
+    of their review date, to their parties' managers (once per review date;
+    the e-mails go with the outbox)."""
+    from referral_app.services import agreements
+
+    return int(in_app(agreements.notify_reviews_due))
+
+
 @huey.periodic_task(crontab(minute="7"), retries=RETRIES, retry_delay=RETRY_DELAY)
 def forget_page_state() -> None:
     """Drop what is kept only for a while: sent-form records past their day,

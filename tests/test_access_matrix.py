@@ -355,13 +355,14 @@ def about_users(other_org_for_org_admin: str, *, body: Builder | None = None) ->
     return Route(USER_RELATIONS, expected, LOGIN, body)
 
 
-def about_notifications(*, body: Builder | None = None) -> Route:
+def about_notifications(*, body: Builder | None = None, roles: Iterable[str] = CASE_ROLES) -> Route:
     """One notification: its recipient may act on it (case roles have
-    notifications); anyone else's does not exist for them (404)."""
+    notifications, and auditors: told of shares without an agreement);
+    anyone else's does not exist for them (404)."""
     expected: Expected = {}
     for role in ROLES:
         for relation in NOTIFICATION_RELATIONS:
-            if role not in CASE_ROLES:
+            if role not in roles:
                 expected[role, relation] = FORBIDDEN
             else:
                 expected[role, relation] = ALLOW if relation == OWN_NOTIFICATION else HIDDEN
@@ -566,6 +567,19 @@ def judgement(cell: Cell) -> dict[str, Any]:
     return {"judgement_level": "high", "judgement_reason": f"Seen at the station ({cell.n})."}
 
 
+def consent_change(cell: Cell) -> dict[str, Any]:
+    # Consent obtained: a withdrawal would flag the scenario's shares.
+    return {
+        "status": "obtained_from_child",
+        "method": "in_person",
+        "occurred_at": (utcnow() - timedelta(hours=1)).isoformat(),
+    }
+
+
+def consent_decision(cell: Cell) -> dict[str, Any]:
+    return {"decision": "revoke", "reason": f"The family said no ({cell.n})."}
+
+
 def significance_form(cell: Cell) -> dict[str, Any]:
     return {"significant": "true"}
 
@@ -631,6 +645,53 @@ def meeting_action(cell: Cell) -> dict[str, Any]:
 def meeting_action_form(cell: Cell) -> dict[str, Any]:
     own = cell.org(ORG_OF_RELATION[cell.relation])
     return {**new_action_form(cell), "owning_organisation_id": str(own.id)}
+
+
+def new_agreement(cell: Cell) -> dict[str, Any]:
+    return {
+        "title": f"Prevention partnership ({cell.n})",
+        "reference": f"ISA-{cell.n}",
+        "purposes": "Early help for children at risk of exploitation.",
+        "lawful_bases": ["public_task"],
+        "data_categories": ["identity_and_contact"],
+        "party_ids": [str(cell.org("home").id), str(cell.org("elsewhere").id)],
+        "starts_on": date.today().isoformat(),
+        "review_on": (date.today() + timedelta(days=365)).isoformat(),
+    }
+
+
+def agreement_change(cell: Cell) -> dict[str, Any]:
+    return {"purposes": f"Early help and diversion ({cell.n})."}
+
+
+def stale_tag(cell: Cell) -> dict[str, Any]:
+    """An If-Match the agreement never had: a party's manager reaches the
+    check (412), anyone else the 404 first."""
+    return {"If-Match": '"stale"'}
+
+
+def about_agreement(
+    permitted: Iterable[str], *, body: Builder | None = None, headers: Builder | None = None
+) -> Route:
+    """An agreement between the referring and the receiving agency: the
+    roles `permitted` of a party agency may; of another agency, 404; roles
+    without the permission, 403."""
+    permitted = frozenset(permitted)
+    expected: Expected = {}
+    for role in ROLES:
+        for relation in AGREEMENT_RELATIONS:
+            if role not in permitted:
+                expected[role, relation] = FORBIDDEN
+            elif relation in (REFERRING, RECEIVING):
+                expected[role, relation] = ALLOW
+            else:
+                expected[role, relation] = HIDDEN
+    return Route(AGREEMENT_RELATIONS, expected, LOGIN, body, headers)
+
+
+AGREEMENT_RELATIONS = (REFERRING, RECEIVING, SHARED, UNRELATED)
+AGREEMENT_READERS = (*CASE_ROLES, AUDITOR)
+NOTIFIED_ROLES = (*CASE_ROLES, AUDITOR)
 
 
 def meeting_share(cell: Cell) -> dict[str, Any]:
@@ -729,12 +790,16 @@ MATRIX: dict[tuple[str, str], Route] = {
     # -- finding a child among those the agency can see (case roles) ---------
     ("POST", "/api/v1/children/matches"): by_role(CASE_ROLES, body=child_match),
     # -- notifications: the caller's own (case roles) ------------------------
-    ("GET", "/api/v1/notifications"): by_role(CASE_ROLES),
-    ("POST", "/api/v1/notifications/read-all"): by_role(CASE_ROLES),
-    ("POST", "/api/v1/notifications/<uuid:notification_id>/read"): about_notifications(),
-    ("GET", "/notifications"): by_role(CASE_ROLES),
-    ("POST", "/notifications/read-all"): by_role(CASE_ROLES),
-    ("POST", "/notifications/<uuid:notification_id>/read"): about_notifications(),
+    ("GET", "/api/v1/notifications"): by_role(NOTIFIED_ROLES),
+    ("POST", "/api/v1/notifications/read-all"): by_role(NOTIFIED_ROLES),
+    ("POST", "/api/v1/notifications/<uuid:notification_id>/read"): about_notifications(
+        roles=NOTIFIED_ROLES
+    ),
+    ("GET", "/notifications"): by_role(NOTIFIED_ROLES),
+    ("POST", "/notifications/read-all"): by_role(NOTIFIED_ROLES),
+    ("POST", "/notifications/<uuid:notification_id>/read"): about_notifications(
+        roles=NOTIFIED_ROLES
+    ),
     # -- one referral, through the API ---------------------------------------
     ("GET", REFERRAL): READ,
     # A submitted referral: the referring agency may still edit its fields;
@@ -828,6 +893,17 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/children/<uuid:child_id>/chronology"): READ,
     ("GET", "/children/<uuid:child_id>/chronology/print"): READ,
     ("POST", "/children/<uuid:child_id>/chronology.csv"): READ,
+    # -- consent as a history: read by every holder, recorded by the referring
+    # and receiving agencies; the decision on a share after a withdrawal by a
+    # manager of the agency that granted it (the receiving one here; with no
+    # decision pending, 409) -------------------------------------------------
+    ("GET", REFERRAL + "/consent"): READ,
+    ("POST", REFERRAL + "/consent"): record(
+        CASE_ROLES, each(CASE_ROLES, SIDES), body=consent_change
+    ),
+    ("POST", REFERRAL + "/shares/<uuid:share_id>/consent-decision"): record(
+        (MANAGER,), {MANAGER: (RECEIVING,)}, body=consent_decision
+    ),
     # -- multi-agency meetings -----------------------------------------------
     ("GET", "/api/v1/meetings"): by_role(CASE_ROLES),
     ("GET", "/meetings"): by_role(CASE_ROLES),
@@ -887,6 +963,16 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", PAGE + "/screenings/<uuid:screening_id>/judgement"): record(
         CASE_ROLES, ACCEPT, body=judgement
     ),
+    # -- information sharing agreements: one between the referring and the
+    # receiving agency; read by a party's case roles and auditors, changed by
+    # its managers; any other agency gets 404. The report: managers, auditors.
+    ("GET", "/api/v1/agreements"): by_role(AGREEMENT_READERS),
+    ("POST", "/api/v1/agreements"): by_role((MANAGER,), body=new_agreement),
+    ("GET", "/api/v1/agreements/<uuid:agreement_id>"): about_agreement(AGREEMENT_READERS),
+    ("PATCH", "/api/v1/agreements/<uuid:agreement_id>"): about_agreement(
+        (MANAGER,), body=agreement_change, headers=stale_tag
+    ),
+    ("GET", "/api/v1/reports/agreements"): by_role((MANAGER, AUDITOR)),
 }
 
 # Cells that give an unexpected answer today, each an access-control bug:
@@ -1109,6 +1195,21 @@ class World:
         )
 
     @cached_property
+    def agreement_id(self) -> str:
+        """An agreement between the referring and the receiving agency."""
+        body = {
+            "title": "Prevention partnership",
+            "reference": "ISA-1",
+            "purposes": "Early help for children at risk of exploitation.",
+            "lawful_bases": ["public_task"],
+            "data_categories": ["identity_and_contact"],
+            "party_ids": [str(self.org("referring").id), str(self.org("receiving").id)],
+            "starts_on": date.today().isoformat(),
+            "review_on": (date.today() + timedelta(days=365)).isoformat(),
+        }
+        return str(self._created(REFERRING_MANAGER, "POST", "/api/v1/agreements", body)["id"])
+
+    @cached_property
     def note_id(self) -> str:
         """A shared note on the main referral, by the receiving agency."""
         path = f"{REFERRAL_API}/{self.scenario.referral_id}/notes"
@@ -1187,6 +1288,8 @@ class World:
             return self.note_id
         if name == "screening_id":
             return self.screening_id
+        if name == "agreement_id":
+            return self.agreement_id
         if name == "version":
             return "1"
         raise AssertionError(f"no value for <{name}>: teach World.placeholder about it")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral_app.extensions import Model
 from referral_app.models.organisation import Organisation
-from referral_app.models.types import UTCDateTime, new_uuid, utcnow
+from referral_app.models.types import UTCDateTime, new_uuid, uk_today, utcnow
 from referral_app.models.user import User
 
 
@@ -69,6 +69,10 @@ class Agreement(Model):
 
     def in_force_on(self, day: date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+    @property
+    def in_force_today(self) -> bool:
+        return self.in_force_on(uk_today())
 
     def __repr__(self) -> str:
         return f"<Agreement {self.reference}>"

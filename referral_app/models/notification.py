@@ -62,6 +62,26 @@ class Notification(Model):
     share: Mapped[Share | None] = relationship(lazy="joined")
     agreement: Mapped[Agreement | None] = relationship(lazy="joined")
 
+    @property
+    def notice(self) -> str | None:
+        """What a notice about a share or an agreement says (None for one
+        about a referral): agencies, purpose, reason, never the child."""
+        if self.share is not None:
+            grant = self.share
+            return (
+                f"{grant.granted_by.organisation.name} shared a referral with "
+                f"{grant.organisation.name} without an information sharing agreement. "
+                f"Purpose: {grant.purpose} Reason: {grant.no_agreement_reason}"
+            )
+        if self.agreement is not None:
+            agreement = self.agreement
+            return (
+                f"The information sharing agreement {agreement.title} "
+                f"({agreement.reference}) is due for review on "
+                f"{agreement.review_on.day} {agreement.review_on:%B %Y}."
+            )
+        return None
+
     def __repr__(self) -> str:
         return f"<Notification {self.kind}>"
 

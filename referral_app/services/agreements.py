@@ -68,15 +68,20 @@ def _party_of(organisation_id: uuid.UUID) -> Any:
     )
 
 
-def list_agreements(actor: User) -> list[Agreement]:
-    """The agreements the actor's agency is a party to, newest start first."""
-    found = list(
+def party_agreements(organisation_id: uuid.UUID) -> list[Agreement]:
+    """The agreements the agency is a party to, newest start first (no statement)."""
+    return list(
         db.session.scalars(
             select(Agreement)
-            .where(_party_of(actor.organisation_id))
+            .where(_party_of(organisation_id))
             .order_by(Agreement.starts_on.desc(), Agreement.title, Agreement.id)
         )
     )
+
+
+def list_agreements(actor: User) -> list[Agreement]:
+    """The agreements the actor's agency is a party to, newest start first."""
+    found = party_agreements(actor.organisation_id)
     audit.record(
         "agreement.list",
         actor,
@@ -355,6 +360,7 @@ __all__ = [
     "may_manage",
     "notify_reviews_due",
     "on_shared",
+    "party_agreements",
     "read_agreement",
     "update",
 ]

@@ -57,6 +57,7 @@ DISCLOSURES = frozenset(
         "referral.chronology_read",
         "referral.screenings_read",
         "report.screening_themes",
+        "report.agreements",
         "action.list",
         "meeting.read",
         "meeting.list",
