@@ -13,11 +13,13 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api import auth as api_auth
     from blueprints.api import children as api_children
     from blueprints.api import chronology as api_chronology
+    from blueprints.api import consent as api_consent
     from blueprints.api import meetings as api_meetings
     from blueprints.api import notifications as api_notifications
     from blueprints.api import organisations as api_organisations
     from blueprints.api import referrals as api_referrals
     from blueprints.api import reports as api_reports
+    from blueprints.api import documents as api_documents
     from blueprints.api import screenings as api_screenings
     from blueprints.api import users as api_users
     from blueprints.web import account as web_account
@@ -37,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import referral_forms as web_referral_forms
     from blueprints.web import referral_search as web_referral_search
     from blueprints.web import reports as web_reports
+    from blueprints.web import documents as web_documents
     from blueprints.web import screenings as web_screenings
     from blueprints.web import worklists as web_worklists
     from referral_app.extensions import csrf
@@ -62,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
         web_notifications.blp,
         web_reports.blp,
         web_screenings.blp,
+        web_documents.blp,
     ):
         app.register_blueprint(blueprint)
 
@@ -82,6 +86,8 @@ def register_blueprints(app: Flask) -> None:
         api_reports.blp,
         api_screenings.blp,
         api_agreements.blp,
+        api_documents.blp,
+        api_consent.blp,
     ):
         csrf.exempt(api_blueprint)
         api.register_blueprint(api_blueprint, url_prefix="/api/v1")

@@ -8,6 +8,7 @@ from typing import Any
 import marshmallow as ma
 
 from referral_app.models import (
+    ConsentDecision,
     ConsentStatus,
     LawfulBasis,
     NoteKind,
@@ -16,6 +17,7 @@ from referral_app.models import (
     ReferralStatus,
     RiskFactor,
     RiskLevel,
+    SpecialCategoryCondition,
     TransitionAction,
 )
 from schemas.common import InputSchema, JsonBoolean, OutputSchema
@@ -71,9 +73,30 @@ class ReferralFieldsSchema(InputSchema):
     reason = _text(5000)
     risk_level = _enum(RiskLevel)
     risk_factors = _risk_factors()
-    consent_status = _enum(ConsentStatus)
+    consent_status = _enum(
+        ConsentStatus,
+        validate=ma.validate.NoneOf(
+            [ConsentStatus.WITHDRAWN],
+            error="A withdrawal is recorded in the referral's consent history.",
+        ),
+    )
     consent_notes = _text(2000)
-    lawful_basis = _enum(LawfulBasis)
+    lawful_basis = _enum(
+        LawfulBasis,
+        metadata={
+            "description": "`law_enforcement` (DPA 2018 Part 3) only for a referring police "
+            "or youth justice agency (422 otherwise)."
+        },
+    )
+    special_category_condition = _enum(
+        SpecialCategoryCondition,
+        metadata={
+            "description": "When the referral holds special category data: "
+            "`safeguarding_children` (UK GDPR Art 9, DPA 2018 Schedule 1 paragraph 18) or, "
+            "with the law enforcement basis, `law_enforcement_safeguarding` (DPA 2018 s.35, "
+            "Schedule 8 paragraph 4)."
+        },
+    )
 
     @ma.post_load
     def unique_risk_factors(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -240,6 +263,7 @@ class ReferralSchema(OutputSchema):
     consent_status = _enum(ConsentStatus, allow_none=True)
     consent_notes = ma.fields.String(allow_none=True)
     lawful_basis = _enum(LawfulBasis, allow_none=True)
+    special_category_condition = _enum(SpecialCategoryCondition, allow_none=True)
     decline_reason = ma.fields.String(allow_none=True)
     outcome = _enum(Outcome, allow_none=True)
     outcome_summary = ma.fields.String(allow_none=True)

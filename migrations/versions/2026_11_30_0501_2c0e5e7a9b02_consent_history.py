@@ -136,7 +136,9 @@ def upgrade():
         batch_op.add_column(sa.Column('consent_decision_reason', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('consent_decided_by_id', sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column('consent_decided_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('consent_action_id', sa.Uuid(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_share_consent_decided_by_id_user_account'), 'user_account', ['consent_decided_by_id'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_share_consent_action_id_action'), 'action', ['consent_action_id'], ['id'], ondelete='SET NULL')
 
     _back_fill()
     if op.get_bind().dialect.name == "postgresql":
@@ -154,9 +156,11 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP POLICY IF EXISTS consent_change_held ON consent_change")
     with op.batch_alter_table('share', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_share_consent_action_id_action'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_share_consent_decided_by_id_user_account'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('ck_share_consent_decision'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_share_consent_decision_basis'), type_='check')
+        batch_op.drop_column('consent_action_id')
         batch_op.drop_column('consent_decided_at')
         batch_op.drop_column('consent_decided_by_id')
         batch_op.drop_column('consent_decision_reason')

@@ -350,6 +350,10 @@ class Share(Model):
     consent_decision_reason: Mapped[str | None] = mapped_column(Text)
     consent_decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     consent_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The action that asks the granting agency to decide (closed by the decision).
+    consent_action_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("action.id", ondelete="SET NULL")
+    )
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
     granted_by: Mapped[User] = relationship(foreign_keys=[granted_by_id], lazy="selectin")
@@ -360,7 +364,11 @@ class Share(Model):
     @property
     def consent_decision_needed(self) -> bool:
         """Consent was withdrawn while it was live and nobody has decided yet."""
-        return self.consent_withdrawn_at is not None and self.consent_decision is None
+        return (
+            self.consent_withdrawn_at is not None
+            and self.consent_decision is None
+            and self.revoked_at is None
+        )
 
     def __repr__(self) -> str:
         return f"<Share {self.id}>"

@@ -23,7 +23,7 @@ from referral_app.models import (
     User,
     utcnow,
 )
-from referral_app.services import audit
+from referral_app.services import audit, consent
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 # Finding referrals has its own module; its names are this service's too.
@@ -62,6 +62,7 @@ REFERRAL_FIELDS = (
     "consent_status",
     "consent_notes",
     "lawful_basis",
+    "special_category_condition",
 )
 TERMINAL = frozenset({ReferralStatus.CLOSED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN})
 
@@ -189,6 +190,7 @@ def create_referral(
     _check_consent(referral)
     db.session.add(referral)
     db.session.flush()
+    consent.check_basis(referral)
     audit.record(
         "referral.create",
         actor,
@@ -198,6 +200,7 @@ def create_referral(
         # A draft is the referring agency's alone: nothing is disclosed to
         # the receiving agency (nor shown to its auditor) until submission.
     )
+    consent.record_from_referral(actor, referral)
     return referral
 
 
@@ -264,6 +267,10 @@ def update_referral(actor: User, referral: Referral, changes: dict[str, Any]) ->
             changed.append(name if name != "receiving_organisation" else name + "_id")
     _check_consent(referral)
     db.session.flush()
+    if {"lawful_basis", "special_category_condition"} & set(changed):
+        consent.check_basis(referral)
+    if "consent_status" in changed:
+        consent.record_from_referral(actor, referral)
     if changed:
         audit.record(
             "referral.update", actor, record_type="referral", record_id=referral.id, fields=changed

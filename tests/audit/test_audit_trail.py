@@ -204,6 +204,34 @@ def screening_walk(referral, screening_id):
     ]
 
 
+def consent_walk(referral, share):
+    """The consent routes (tests/consent): read the history, record a
+    withdrawal (it flags the live share), decide to keep sharing."""
+    here = f"/api/v1/referrals/{referral['id']}"
+    return [
+        ("GET", f"{here}/consent", None, "charity_worker", "referral.consent_read"),
+        (
+            "POST",
+            f"{here}/consent",
+            {
+                "status": "withdrawn",
+                "given_by": "parent_or_carer",
+                "method": "phone",
+                "occurred_at": "2026-01-05T10:00:00+00:00",
+            },
+            "officer",
+            "referral.consent_recorded",
+        ),
+        (
+            "POST",
+            f"{here}/shares/{share['id']}/consent-decision",
+            {"decision": "continue", "lawful_basis": "public_task", "reason": "Still at risk."},
+            "yjs_manager",
+            "referral.consent_decided",
+        ),
+    ]
+
+
 def test_every_route_that_reads_or_changes_child_data_writes_its_event(app, client, world, case):
     referral, share = case
     walked = set()
@@ -218,8 +246,10 @@ def test_every_route_that_reads_or_changes_child_data_writes_its_event(app, clie
         json={"answers": screening_answers()},
         headers=world.officer.headers,
     ).json
-    steps = screening_walk(referral, screening["id"]) + route_walk(
-        referral, share, world, note["id"]
+    steps = (
+        consent_walk(referral, share)
+        + screening_walk(referral, screening["id"])
+        + route_walk(referral, share, world, note["id"])
     )
     answer = None
     while True:

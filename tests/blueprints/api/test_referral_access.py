@@ -51,6 +51,22 @@ ROUTES = [
         "/api/v1/referrals/{rid}/screenings/{screening_id}/judgement",
         {"judgement_level": "high", "judgement_reason": "Ours now."},
     ),
+    ("GET", "/api/v1/referrals/{rid}/consent", None),
+    (
+        "POST",
+        "/api/v1/referrals/{rid}/consent",
+        {
+            "status": "withdrawn",
+            "given_by": "child",
+            "method": "phone",
+            "occurred_at": "2026-01-05T10:00:00+00:00",
+        },
+    ),
+    (
+        "POST",
+        "/api/v1/referrals/{rid}/shares/{share_id}/consent-decision",
+        {"decision": "revoke", "reason": "Ours now."},
+    ),
 ]
 
 
