@@ -18,7 +18,13 @@ from sqlalchemy import select
 
 from referral_app.extensions import db
 from referral_app.models import Organisation, OrganisationKind, Role, User
-from referral_app.services import demo_meetings, demo_referrals, organisations, users
+from referral_app.services import (
+    demo_meetings,
+    demo_referrals,
+    demo_screenings,
+    organisations,
+    users,
+)
 from referral_app.services.errors import Forbidden
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the demo; never in production
@@ -99,4 +105,5 @@ def seed_demo() -> Seeded:
         return Seeded(DEMO_USERS, referrals=0, already_loaded=True)
     told = demo_referrals.load_referrals()
     demo_meetings.load_meetings()
+    demo_screenings.load_screenings()
     return Seeded(DEMO_USERS, referrals=len(told), already_loaded=False)

@@ -15,7 +15,9 @@ Checked in turn after every step, for each agency against the model:
   appears nowhere in the answer);
 - a child's chronology: 404 for an agency that holds nothing about the
   child (an invited agency that holds nothing sees nothing), and events
-  from exactly the referrals it holds that have a history.
+  from exactly the referrals it holds that have a history;
+- a referral's exploitation screenings: 200 with exactly its screenings for
+  a holder, 404 for anyone else, and each screening 404 outside the holders.
 """
 
 from __future__ import annotations
@@ -41,8 +43,12 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import and_, true
 
-from referral_app.models import Share, uk_today, utcnow
+from blueprints.api import screenings as screenings_api
+from referral_app import screening_tools
+from referral_app.extensions import db
+from referral_app.models import Referral, Share, uk_today, utcnow
 from referral_app.services import actions, meeting_agenda, scoping
+from referral_app.services.errors import NotFound
 from tests.properties.test_no_leaks import (
     AGENCIES,
     API,
@@ -69,6 +75,12 @@ class ActionModel:
 
 
 @dataclass
+class ScreeningModel:
+    id: str
+    referral_id: str
+
+
+@dataclass
 class ItemModel:
     id: str
     referral_id: str
@@ -92,6 +104,7 @@ def follow_up_machine(app: Flask, client: FlaskClient) -> type:
             super().__init__()
             self.actions: list[ActionModel] = []
             self.meetings: dict[str, MeetingModel] = {}
+            self.screenings: list[ScreeningModel] = []
             self.follow_turn = 0
 
         # Reading through the API.
@@ -174,7 +187,49 @@ def follow_up_machine(app: Flask, client: FlaskClient) -> type:
             }
             assert got == wanted, (f"chronology for {org}", got, wanted)
 
+        def check_screenings(self, org: int, referral: ReferralModel) -> None:
+            response = client.get(
+                f"{API}/referrals/{referral.id}/screenings", headers=self.referrers[org]
+            )
+            held = self.holds(org, referral)
+            expect(response, 200 if held else 404, f"GET screenings by {org}")
+            mine = [s for s in self.screenings if s.referral_id == referral.id]
+            if held:
+                got = sorted(item["id"] for item in response.json)
+                assert got == sorted(s.id for s in mine), (f"screenings for {org}", got)
+            for screening in mine:
+                one = client.get(
+                    f"{API}/referrals/{referral.id}/screenings/{screening.id}",
+                    headers=self.referrers[org],
+                )
+                expect(one, 200 if held else 404, f"GET screening by {org}")
+
         # Rules.
+
+        @rule(rid=base.referral_ids, who=actor)
+        def screen(self, rid: str, who: int | None) -> None:
+            """An agency completes a screening of a referral (every indicator no)."""
+            referral = self.referrals[rid]
+            org = referral.referring if who is None else who
+            response = client.post(
+                f"{API}/referrals/{rid}/screenings",
+                json={
+                    "answers": {
+                        indicator.id: {"answer": "no"}
+                        for indicator in screening_tools.current().indicators
+                    }
+                },
+                headers=self.referrers[org],
+            )
+            if not self.holds(org, referral):
+                expected = 404
+            elif referral.status == "draft":
+                expected = 409
+            else:
+                expected = 201
+            expect(response, expected, f"screening by {org}")
+            if expected == 201:
+                self.screenings.append(ScreeningModel(response.json["id"], rid))
 
         @rule(rid=base.referral_ids, who=actor, other_owner=st.booleans())
         def add_action(self, rid: str, who: int | None, other_owner: bool) -> None:
@@ -280,7 +335,7 @@ def follow_up_machine(app: Flask, client: FlaskClient) -> type:
             one agency, in turn."""
             self.follow_turn += 1
             org = self.follow_turn % AGENCIES
-            check = (self.follow_turn // AGENCIES) % 4
+            check = (self.follow_turn // AGENCIES) % 5
             ids = list(self.referrals)
             if check == 0 and ids:
                 self.check_actions(org, self.referrals[ids[self.follow_turn % len(ids)]])
@@ -291,6 +346,8 @@ def follow_up_machine(app: Flask, client: FlaskClient) -> type:
                 self.check_meeting(org, meetings[self.follow_turn % len(meetings)])
             elif check == 3 and ids:
                 self.check_chronology(org, self.referrals[ids[self.follow_turn % len(ids)]])
+            elif check == 4 and ids:
+                self.check_screenings(org, self.referrals[ids[self.follow_turn % len(ids)]])
 
     return FollowUp
 
@@ -309,6 +366,14 @@ def test_no_agency_sees_follow_up_it_does_not_hold(app: Flask, client: FlaskClie
     )
 
 
+def _any_referral(actor: Any, referral_id: uuid.UUID) -> Referral:
+    """A faulty rule: any referral, held or not."""
+    referral = db.session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound("No such referral.")
+    return referral
+
+
 def test_the_model_catches_a_meeting_that_shows_every_line(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -319,11 +384,13 @@ def test_the_model_catches_a_meeting_that_shows_every_line(
     mid = machine.convene(convener=3, invited={0, 1, 2})
     machine.put_on_agenda(mid, rid, who=0)
     machine.add_action(rid, who=1, other_owner=False)
+    machine.screen(rid, who=1)
     meeting = machine.meetings[mid]
     for org in range(AGENCIES):
         machine.check_meeting(org, meeting)
         machine.check_actions(org, machine.referrals[rid])
         machine.check_chronology(org, machine.referrals[rid])
+        machine.check_screenings(org, machine.referrals[rid])
 
     def everyone_holds(organisation_id: uuid.UUID, now: Any = None) -> Any:
         return true()
@@ -334,6 +401,11 @@ def test_the_model_catches_a_meeting_that_shows_every_line(
     monkeypatch.setattr(actions, "holds", everyone_holds)
     with pytest.raises(AssertionError, match="GET action by 2"):
         machine.check_actions(2, machine.referrals[rid])
+    monkeypatch.undo()
+    # A screening read that forgets who holds the referral is caught too.
+    monkeypatch.setattr(screenings_api, "get_held_referral", _any_referral)
+    with pytest.raises(AssertionError, match="GET screening"):
+        machine.check_screenings(2, machine.referrals[rid])
     monkeypatch.undo()
     # A share with agency 2, revoked: a rule that forgets revocation shows
     # agency 2 the child's chronology.
