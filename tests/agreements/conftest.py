@@ -75,3 +75,7 @@ def share(client: FlaskClient, actor: Actor, referral_id: str, org: OrgInfo, **c
         },
         headers=actor.headers,
     )
+
+
+# The meetings' world (tests/meetings/conftest.py), for shares made for a meeting.
+from tests.meetings.conftest import mace  # noqa: E402, F401
