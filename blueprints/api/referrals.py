@@ -315,6 +315,7 @@ class Shares(MethodView):
             "purpose": "Youth justice worker to join the safety plan.",
             "lawful_basis": "public_task",
             "expires_at": "2027-03-31T23:59:59+00:00",
+            "agreement_id": "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9",
         },
     )
     @blp.response(201, ShareSchema)
