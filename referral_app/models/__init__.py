@@ -93,7 +93,8 @@ __all__ = [
     "utcnow",
 ]
 
-# Issue 16 domains: each module registers its own tables when imported.
+# Issue 16 and 17 domains: each module registers its own tables when imported.
 from referral_app.models import agreement as agreement
 from referral_app.models import consent as consent
+from referral_app.models import directory as directory
 from referral_app.models import document as document

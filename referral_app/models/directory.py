@@ -1,0 +1,3 @@
+"""directory models (being written)."""
+
+from __future__ import annotations
