@@ -40,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import referral_search as web_referral_search
     from blueprints.web import reports as web_reports
     from blueprints.web import documents as web_documents
+    from blueprints.web import documents as web_documents
     from blueprints.web import screenings as web_screenings
     from blueprints.web import worklists as web_worklists
     from referral_app.extensions import csrf
@@ -65,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
         web_notifications.blp,
         web_reports.blp,
         web_screenings.blp,
+        web_documents.blp,
         web_documents.blp,
     ):
         app.register_blueprint(blueprint)

@@ -66,6 +66,17 @@ def required_permission(app: Flask, endpoint: str, method: str) -> policy.Permis
     return getattr(view, policy.PERMISSION_ATTRIBUTE, None)
 
 
+def _takes_upload() -> bool:
+    """A multipart/form-data body sent to a view marked policy.accepts_uploads."""
+    if request.mimetype != "multipart/form-data" or request.endpoint is None:
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        view = getattr(view_class, request.method.lower(), None)
+    return bool(getattr(view, policy.UPLOADS_ATTRIBUTE, False))
+
+
 def unauthenticated() -> Response:
     if wants_json():
         return error_response(401, headers={"WWW-Authenticate": 'Bearer realm="api"'})
@@ -81,7 +92,7 @@ def guard() -> Response | None:
         has_body = bool(request.content_length) or "chunked" in request.headers.get(
             "Transfer-Encoding", ""
         )
-        if has_body and request.mimetype != "application/json":
+        if has_body and request.mimetype != "application/json" and not _takes_upload():
             return error_response(415)
     endpoint = request.endpoint
     if endpoint is None:

@@ -45,6 +45,9 @@ SCANNER_DOWN = (
     "The virus checker cannot be reached, so no file can be uploaded now. Try again later"
 )
 
+# What a multipart body may add to the file: the boundaries, part headers and
+# the form's other fields (title, kind, visibility, the tokens).
+FORM_OVERHEAD = 64 * 1024
 _CHUNK = 64 * 1024
 # Tab, line feed, form feed, carriage return: the control characters of text.
 _TEXT_CONTROLS = {"\t", "\n", "\x0c", "\r"}
@@ -81,6 +84,13 @@ class ScannerUnavailable(ServiceError):
 def max_bytes() -> int:
     """The largest file accepted (config DOCUMENT_MAX_BYTES, default 10 MB)."""
     return int(current_app.config.get("DOCUMENT_MAX_BYTES") or DEFAULT_MAX_BYTES)
+
+
+def upload_body_limit() -> int:
+    """The largest request body an upload route reads: the file's limit and
+    room for the form around it. Only the upload routes raise the request's
+    limit to this (the app's MAX_CONTENT_LENGTH is far smaller)."""
+    return max_bytes() + FORM_OVERHEAD
 
 
 def describe_size(size: int) -> str:

@@ -156,6 +156,16 @@ def requires(permission: Permission) -> Callable[[ViewFunc], ViewFunc]:
     return mark
 
 
+UPLOADS_ATTRIBUTE = "_accepts_uploads"
+
+
+def accepts_uploads(view: ViewFunc) -> ViewFunc:
+    """Mark an API view that takes a multipart/form-data body (a file
+    upload); every other API body must be JSON (the guard answers 415)."""
+    setattr(view, UPLOADS_ATTRIBUTE, True)
+    return view
+
+
 def permissions_of(user: User) -> frozenset[Permission]:
     granted: set[Permission] = set()
     for role in user.roles:

@@ -66,6 +66,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
+from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -87,6 +88,7 @@ from referral_app.models import (
 )
 from referral_app.services import saved_searches
 from tests.conftest import csrf_token
+from tests.documents.samples import PDF_BYTES as DOCUMENT_PDF
 from tests.factories import PASSWORD, Factory, OrgInfo, UserInfo, bearer, token_for
 from tests.referral_helpers import SHARE_REASON, referral_body
 from tests.screenings.conftest import answers as screening_answers
@@ -555,6 +557,15 @@ def significance(cell: Cell) -> dict[str, Any]:
     return {"significant": True}
 
 
+def new_document(cell: Cell) -> dict[str, Any]:
+    """A multipart upload (a file part): sent as a form, not JSON (World.call)."""
+    return {
+        "title": "Signed consent form",
+        "kind": "consent_form",
+        "file": (BytesIO(DOCUMENT_PDF), "consent.pdf"),
+    }
+
+
 def new_screening(cell: Cell) -> dict[str, Any]:
     return {"answers": screening_answers()}
 
@@ -963,6 +974,16 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", PAGE + "/screenings/<uuid:screening_id>/judgement"): record(
         CASE_ROLES, ACCEPT, body=judgement
     ),
+    # -- documents: read and uploaded by the referral's holders (like notes);
+    # the document is a shared one of the main referral.
+    ("GET", REFERRAL + "/documents"): READ,
+    ("POST", REFERRAL + "/documents"): record(CASE_ROLES, NOTES_ADD, body=new_document),
+    ("GET", REFERRAL + "/documents/<uuid:document_id>"): READ,
+    ("GET", REFERRAL + "/documents/<uuid:document_id>/content"): READ,
+    ("GET", PAGE + "/documents"): READ,
+    ("GET", PAGE + "/documents/new"): record(CASE_ROLES, NOTES_ADD),
+    ("POST", PAGE + "/documents/new"): record(CASE_ROLES, NOTES_ADD, body=new_document),
+    ("GET", PAGE + "/documents/<uuid:document_id>/download"): READ,
     # -- information sharing agreements: one between the referring and the
     # receiving agency; read by a party's case roles and auditors, changed by
     # its managers; any other agency gets 404. The report: managers, auditors.
@@ -1195,6 +1216,19 @@ class World:
         )
 
     @cached_property
+    def document_id(self) -> str:
+        """A shared document of the main referral, uploaded by the referring agency's referrer."""
+        user = self.user(*REFERRING_REFERRER, purpose="sets up")
+        response = self.api.open(
+            f"{REFERRAL_API}/{self.scenario.referral_id}/documents",
+            method="POST",
+            data=new_document(None),
+            headers=self.api_headers(user),
+        )
+        assert response.status_code == 201, response.json
+        return str(response.json["id"])
+
+    @cached_property
     def agreement_id(self) -> str:
         """An agreement between the referring and the receiving agency."""
         body = {
@@ -1288,6 +1322,8 @@ class World:
             return self.note_id
         if name == "screening_id":
             return self.screening_id
+        if name == "document_id":
+            return self.document_id
         if name == "agreement_id":
             return self.agreement_id
         if name == "version":
@@ -1306,6 +1342,8 @@ class World:
         user = cell.user
         if rule.startswith("/api/v1/"):
             headers.update(self.api_headers(user))
+            if route.body is new_document:
+                return self.api.open(path, method=method, data=body, headers=headers)
             return self.api.open(path, method=method, json=body, headers=headers)
         client = self.browser(user)
         if method == "GET":

@@ -35,6 +35,7 @@ from referral_app.models import (
 from referral_app.policy import Permission, has_permission, requires
 from referral_app.services import (
     actions,
+    agreements,
     audit_search,
     casework,
     lifecycle,
@@ -78,6 +79,20 @@ SHARE_FIELDS = (
     ),
     Field("purpose", "Purpose", "Enter why this agency needs to see the referral"),
     Field("lawful_basis", "Lawful basis", "Select the lawful basis for sharing"),
+    # The agreement that covers the share, or why there is none
+    # (services.agreements.check_share); its messages without the full stop.
+    Field(
+        "agreement_id",
+        "Information sharing agreement",
+        agreements.NEITHER,
+        own={message: message.rstrip(".") for message in agreements.SHARE_MESSAGES},
+    ),
+    Field(
+        "no_agreement_reason",
+        "Reason for sharing without an agreement",
+        "Enter why you are sharing without an agreement",
+        own={message: message.rstrip(".") for message in agreements.SHARE_MESSAGES},
+    ),
     Field(
         "expires_on",
         "End date",
@@ -125,8 +140,13 @@ def _share_input() -> tuple[dict[str, Any], FormErrors]:
     """The share form as the API's body: the end date from its three inputs
     (or one ISO `expires_on`), the share lasting to the end of that day, UK
     time."""
-    field = SHARE_FIELDS[3]
+    field = next(question for question in SHARE_FIELDS if question.name == "expires_on")
     data = form_fields(request.form, skip=(*(f"expires_on-{part}" for part in PARTS), "expires_on"))
+    # The agreement radios: an agreement's id, or "none" with a reason.
+    if data.get("agreement_id") == "none":
+        del data["agreement_id"]
+    elif data.get("agreement_id"):
+        data.pop("no_agreement_reason", None)
     errors: FormErrors = {}
     day, problem = read_date(request.form, "expires_on", field)
     iso = request.form.get("expires_on", "").strip()
@@ -226,6 +246,7 @@ def render_detail(
             if may_share and referral.status is not ReferralStatus.DRAFT
             else []
         ),
+        share_agreements=agreements.in_force_for(actor.organisation_id) if may_share else [],
         may_edit=bool(referrals.editable_fields(actor, referral)),
         may_see_access_log=has_permission(actor, Permission.ACCESS_LOG_READ),
         overdue=lifecycle.is_overdue(referral),

@@ -263,6 +263,21 @@ def in_force_for(organisation_id: uuid.UUID) -> list[Agreement]:
     )
 
 
+NOT_A_PARTY = "Choose an agreement your agency is a party to."
+NOT_IN_FORCE = "This agreement is not in force today."
+NOT_THE_RECIPIENT = "This agreement does not name the agency you are sharing with."
+NOT_THE_BASIS = "This agreement does not cover sharing on this lawful basis."
+REASON_TOO_SHORT = "Say in a few words why you are sharing without an agreement."
+SHARE_MESSAGES = (
+    NEITHER + ".",
+    NOT_A_PARTY,
+    NOT_IN_FORCE,
+    NOT_THE_RECIPIENT,
+    NOT_THE_BASIS,
+    REASON_TOO_SHORT,
+)
+
+
 @dataclass(frozen=True)
 class Citation:
     """What a share cites: an agreement, or the reason for having none."""
@@ -289,24 +304,20 @@ def check_share(
         return None, {"agreement_id": [NEITHER + "."]}
     if agreement_id is None:
         if len((reason or "").split()) < REASON_MIN_WORDS:
-            return None, {
-                "no_agreement_reason": [
-                    "Say in a few words why you are sharing without an agreement."
-                ]
-            }
+            return None, {"no_agreement_reason": [REASON_TOO_SHORT]}
         return Citation(None, reason), {}
     agreement = db.session.scalar(
         select(Agreement).where(Agreement.id == agreement_id, _party_of(actor.organisation_id))
     )
     problem = None
     if agreement is None:
-        problem = "Choose an agreement your agency is a party to."
+        problem = NOT_A_PARTY
     elif not agreement.in_force_on(uk_today()):
-        problem = "This agreement is not in force today."
+        problem = NOT_IN_FORCE
     elif not is_party(organisation_id, agreement):
-        problem = "This agreement does not name the agency you are sharing with."
+        problem = NOT_THE_RECIPIENT
     elif str(lawful_basis) not in agreement.lawful_bases:
-        problem = "This agreement does not cover sharing on this lawful basis."
+        problem = NOT_THE_BASIS
     if problem:
         return None, {"agreement_id": [problem]}
     return Citation(agreement_id, None), {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
 from sqlalchemy import func, select, text
@@ -13,6 +14,7 @@ from sqlalchemy import func, select, text
 from referral_app.extensions import db
 from referral_app.models import AuditEvent, Referral, Role, uk_today
 from referral_app.services import audit
+from tests.documents.samples import PDF_BYTES
 from tests.factories import bearer, token_for
 from tests.referral_helpers import (
     SHARE_REASON,
@@ -204,6 +206,23 @@ def screening_walk(referral, screening_id):
     ]
 
 
+def document_walk(referral, document_id):
+    """The documents' reads (tests/documents); the upload, a multipart form,
+    is sent and checked before the walk."""
+    here = f"/api/v1/referrals/{referral['id']}/documents"
+    return [
+        ("GET", here, None, "caseworker", "referral.documents_read"),
+        ("GET", f"{here}/{document_id}", None, "charity_worker", "referral.document_read"),
+        (
+            "GET",
+            f"{here}/{document_id}/content",
+            None,
+            "yjs_manager",
+            "referral.document_downloaded",
+        ),
+    ]
+
+
 def consent_walk(referral, share):
     """The consent routes (tests/consent): read the history, record a
     withdrawal (it flags the live share), decide to keep sharing."""
@@ -246,8 +265,20 @@ def test_every_route_that_reads_or_changes_child_data_writes_its_event(app, clie
         json={"answers": screening_answers()},
         headers=world.officer.headers,
     ).json
+    before = events(app)[-1].seq
+    document = client.post(
+        f"/api/v1/referrals/{referral['id']}/documents",
+        data={"title": "Consent", "kind": "consent_form", "file": (BytesIO(PDF_BYTES), "c.pdf")},
+        content_type="multipart/form-data",
+        headers=world.officer.headers,
+    )
+    assert document.status_code == 201, document.json
+    added = [e for e in events(app) if e.seq > before and e.action == "referral.document_added"]
+    assert [e.actor_user_id for e in added] == [world.officer.user.id]
+    walked.add(("POST", f"/api/v1/referrals/{referral['id']}/documents"))
     steps = (
-        consent_walk(referral, share)
+        document_walk(referral, document.json["id"])
+        + consent_walk(referral, share)
         + screening_walk(referral, screening["id"])
         + route_walk(referral, share, world, note["id"])
     )
@@ -302,6 +333,7 @@ def test_every_route_that_reads_or_changes_child_data_writes_its_event(app, clie
         path = re.sub(r"/merges/[0-9a-f-]{36}/", "/merges/<uuid:merge_id>/", path)
         path = re.sub(r"/notes/[0-9a-f-]{36}/", "/notes/<uuid:note_id>/", path)
         path = re.sub(r"/screenings/[0-9a-f-]{36}", "/screenings/<uuid:screening_id>", path)
+        path = re.sub(r"/documents/[0-9a-f-]{36}", "/documents/<uuid:document_id>", path)
         normalised.add((method, path))
     normalised.add(("POST", "/api/v1/referrals/<uuid:referral_id>/shares"))  # tested below
     assert case_routes <= normalised, case_routes - normalised

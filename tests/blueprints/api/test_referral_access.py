@@ -7,13 +7,23 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
 
 from referral_app.extensions import db
 from referral_app.models import Share, uk_today, utcnow
+from tests.documents.samples import PDF_BYTES
 from tests.referral_helpers import SHARE_REASON, advance, create, make_world, share_with
 from tests.screenings.conftest import answers as screening_answers
+
+# The documents' upload is a multipart form (tests/documents), not JSON.
+DOCUMENT_UPLOAD = {"title": "Ours now.", "kind": "other", "file": "<a PDF>"}
+
+
+def document_form():
+    return {"title": "Ours now.", "kind": "other", "file": (BytesIO(PDF_BYTES), "ours.pdf")}
+
 
 # Every referral and child route of the API, with a body that would be valid
 # for a holder. The test below checks this list against the URL map.
@@ -67,6 +77,10 @@ ROUTES = [
         "/api/v1/referrals/{rid}/shares/{share_id}/consent-decision",
         {"decision": "revoke", "reason": "Ours now."},
     ),
+    ("GET", "/api/v1/referrals/{rid}/documents", None),
+    ("POST", "/api/v1/referrals/{rid}/documents", DOCUMENT_UPLOAD),
+    ("GET", "/api/v1/referrals/{rid}/documents/{document_id}", None),
+    ("GET", "/api/v1/referrals/{rid}/documents/{document_id}/content", None),
 ]
 
 
@@ -96,6 +110,13 @@ def case(client, world):
         headers=world.officer.headers,
     )
     assert screening.status_code == 201
+    document = client.post(
+        f"/api/v1/referrals/{referral['id']}/documents",
+        data=document_form(),
+        content_type="multipart/form-data",
+        headers=world.officer.headers,
+    )
+    assert document.status_code == 201
     etag = client.get(f"/api/v1/referrals/{referral['id']}", headers=world.officer.headers).headers[
         "ETag"
     ]
@@ -110,6 +131,7 @@ def case(client, world):
         "note_id": note_ids[0],  # the shared one
         "due_on": (uk_today() + timedelta(days=5)).isoformat(),
         "screening_id": screening.json["id"],
+        "document_id": document.json["id"],
     }
 
 
@@ -127,6 +149,8 @@ def call(client, actor, method, path, body, case):
     headers = dict(actor.headers)
     if method == "PATCH":
         headers["If-Match"] = case["etag"]
+    if body is DOCUMENT_UPLOAD:
+        return client.open(url, method=method, data=document_form(), headers=headers)
     return client.open(url, method=method, json=fill(body, case), headers=headers)
 
 
@@ -163,7 +187,8 @@ def test_routes_list_covers_every_referral_and_child_route(app):
             p.replace("{share_id}", "<uuid:share_id>")
             .replace("{child_id}", "<uuid:child_id>")
             .replace("{note_id}", "<uuid:note_id>")
-            .replace("{screening_id}", "<uuid:screening_id>"),
+            .replace("{screening_id}", "<uuid:screening_id>")
+            .replace("{document_id}", "<uuid:document_id>"),
         )
         for m, p in documented
     }
