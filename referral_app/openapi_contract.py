@@ -60,9 +60,28 @@ def report(snapshot: dict[str, Any], served: dict[str, Any]) -> tuple[list[str],
 
 @openapi_cli.command("write")
 @click.option("--path", type=click.Path(path_type=Path), default=SNAPSHOT_PATH, show_default=True)
-def write_snapshot(path: Path) -> None:
-    """Write the served document to the snapshot file."""
-    path.write_text(canonical_text(served_document(current_app)), encoding="utf-8")
+@click.option(
+    "--accept-breaking",
+    is_flag=True,
+    help="Write even when the change would break a client built on the snapshot.",
+)
+def write_snapshot(path: Path, accept_breaking: bool) -> None:
+    """Write the served document to the snapshot file. A breaking change (with
+    the same major version) is refused unless --accept-breaking says it was
+    meant: a snapshot rewritten without a thought would hide it."""
+    served = served_document(current_app)
+    if path.exists() and not accept_breaking:
+        snapshot = read_snapshot(path)
+        broken = openapi_diff.breaking(openapi_diff.compare(snapshot, served))
+        if broken and not openapi_diff.breaking_allowed(snapshot, served):
+            for change in broken:
+                click.echo(str(change))
+            click.echo(
+                f"not written: {len(broken)} breaking change(s) to /api/v1. Make them "
+                "additive, publish a new major version, or pass --accept-breaking."
+            )
+            raise SystemExit(2)
+    path.write_text(canonical_text(served), encoding="utf-8")
     click.echo(f"wrote {path}")
 
 

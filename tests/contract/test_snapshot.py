@@ -89,3 +89,12 @@ def test_flask_openapi_check_and_write(app: Flask, tmp_path: Path) -> None:
     broken = runner.invoke(args=["openapi", "check", "--path", str(snapshot)])
     assert broken.exit_code == 2
     assert "BREAKING: /api/v1/gone: the path was removed" in broken.output
+
+    # Writing over a breaking change needs saying so.
+    refused = runner.invoke(args=["openapi", "write", "--path", str(snapshot)])
+    assert refused.exit_code == 2
+    assert "BREAKING: /api/v1/gone: the path was removed" in refused.output
+    assert json.loads(snapshot.read_text(encoding="utf-8")) == document
+    accepted = ["openapi", "write", "--path", str(snapshot), "--accept-breaking"]
+    assert runner.invoke(args=accepted).exit_code == 0
+    assert runner.invoke(args=["openapi", "check", "--path", str(snapshot)]).exit_code == 0
