@@ -55,7 +55,8 @@ def test_the_referrer_uploads_a_consent_form_and_sees_it_listed(referral, pages)
         assert rows[1][0].startswith("Signed consent form")
         assert rows[1][1] == "Consent form"
         link = f"/referrals/{rid}/documents/"
-        assert link in page and "/download" in page
+        assert link in page
+        assert "/download" in page
     document_path = page.split(f'href="/referrals/{rid}/documents/')[1].split('"')[0]
     got = pages["caseworker"].get(f"/referrals/{rid}/documents/{document_path}")
     assert got.status_code == 200
