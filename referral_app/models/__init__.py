@@ -98,3 +98,4 @@ from referral_app.models import agreement as agreement
 from referral_app.models import consent as consent
 from referral_app.models import directory as directory
 from referral_app.models import document as document
+from referral_app.models.directory import DirectoryService, DirectoryServiceStatus  # noqa: F401

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.expression import false
 
 from referral_app.extensions import Model
+from referral_app.models.directory import DirectoryService
 from referral_app.models.organisation import Organisation, enum_column
 from referral_app.models.types import UTCDateTime, new_uuid, utcnow
 from referral_app.models.user import User
@@ -255,6 +256,10 @@ class Referral(Model):
     legal_hold_reason: Mapped[str | None] = mapped_column(Text)
     # When the receiving managers were told the triage deadline passed.
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The directory service the referral is for, if it names one (optional).
+    service_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("directory_service.id"), index=True
+    )
     # Optimistic locking: every UPDATE says "WHERE version = <the version I
     # read>", so of two writers that read the same version only one wins.
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -274,6 +279,7 @@ class Referral(Model):
         foreign_keys=[referring_user_id], lazy="joined", innerjoin=True
     )
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    service: Mapped[DirectoryService | None] = relationship(lazy="joined")
 
     # The transitions the person reading it may take now, as the service that
     # read it for them worked out (services.lifecycle.for_viewer); not a
