@@ -9,6 +9,7 @@ import marshmallow as ma
 from referral_app.models import ActionStatus, AgendaDecision, RiskLevel
 from schemas.audit import AccessLogEntrySchema
 from schemas.common import InputSchema, OutputSchema
+from schemas.document import ExportedDocumentSchema
 from schemas.referral import (
     POSTCODE,
     ChildInputSchema,
@@ -143,6 +144,13 @@ class ExportedReferralSchema(OutputSchema):
     screenings = ma.fields.List(
         ma.fields.Nested(ScreeningSchema),
         metadata={"description": "Its exploitation screenings, the latest first."},
+    )
+    documents = ma.fields.List(
+        ma.fields.Nested(ExportedDocumentSchema),
+        metadata={
+            "description": "Its documents your agency may see (shared ones and your own "
+            "internal ones), oldest first, with their content in base64."
+        },
     )
 
 

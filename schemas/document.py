@@ -95,3 +95,16 @@ class DocumentSchema(OutputSchema):
     content_removed = ma.fields.Boolean(
         metadata={"description": "True once retention removed the content (no download)."}
     )
+
+
+class ExportedDocumentSchema(OutputSchema):
+    """A document in a subject access export (services.documents.for_export)."""
+
+    document = ma.fields.Nested(DocumentSchema)
+    content_base64 = ma.fields.String(
+        allow_none=True, metadata={"description": "The content, base64-encoded."}
+    )
+    content_note = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "Why the content is not included, when it is not."},
+    )

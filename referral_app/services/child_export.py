@@ -29,6 +29,8 @@ from referral_app.models import (
 )
 from referral_app.services import actions, audit, casework, screenings
 from referral_app.services.children import merges_into
+from referral_app.services.documents import ExportedDocument
+from referral_app.services.documents import for_export as documents_for_export
 from referral_app.services.scoping import (
     Relation,
     get_visible_child,
@@ -51,6 +53,7 @@ class ExportedReferral:
     actions: list[Action] = field(default_factory=list)
     meeting_decisions: list[AgendaItem] = field(default_factory=list)
     screenings: list[Screening] = field(default_factory=list)
+    documents: list[ExportedDocument] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
             .order_by(Referral.created_at, Referral.id)
         ).unique()
     )
+    documents = documents_for_export(actor, referrals)
     exported = [
         ExportedReferral(
             referral=referral,
@@ -164,6 +168,7 @@ def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
             actions=actions.list_actions(actor, referral),
             meeting_decisions=_decisions(referral),
             screenings=screenings.list_screenings(actor, referral),
+            documents=documents[referral.id],
         )
         for referral in referrals
     ]
@@ -199,6 +204,7 @@ def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
             "actions",
             "meeting_decisions",
             "screenings",
+            "documents",
             "access",
         ],
         recipient_organisation_id=actor.organisation_id,

@@ -13,9 +13,11 @@ disclosure (services/audit.DISCLOSURES).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 from sqlalchemy import ColumnElement, or_, select
@@ -30,6 +32,8 @@ from referral_app.services.errors import NotFound
 
 FILENAME_LIMIT = 120
 REMOVED_TITLE = "[removed under the retention policy]"
+# The most document content one subject access export carries inline.
+EXPORT_INLINE_BYTES = 50 * 1024 * 1024
 
 
 def document_is_visible(organisation_id: uuid.UUID) -> ColumnElement[bool]:
@@ -199,18 +203,47 @@ def remove_content(referral_ids: list[uuid.UUID]) -> int:
     return removed
 
 
-def child_documents(referral_ids: list[uuid.UUID]) -> list[tuple[Document, bytes | None]]:
-    """Subject access: every document of these referrals (all of the
-    child's, whatever the visibility: the export is the child's own data)
-    with its content, None where retention removed it."""
-    found: list[tuple[Document, bytes | None]] = []
+@dataclass(frozen=True)
+class ExportedDocument:
+    """A document in a subject access export: its metadata and its content
+    (base64), or why the content is not there."""
+
+    document: Document
+    content_base64: str | None
+    content_note: str | None = None
+
+
+def for_export(actor: User, referrals: list[Referral]) -> dict[uuid.UUID, list[ExportedDocument]]:
+    """Subject access: by referral, the documents of these held referrals the
+    actor's agency may see (shared ones and its own internal ones, as for
+    notes), oldest first, each with its content in base64, so the export is
+    a complete copy the requester can be given as it is, not links that
+    need an account. Up to EXPORT_INLINE_BYTES of content in all; past that
+    (and where retention removed it) a document is listed with a note
+    instead, to be downloaded separately. Reads are audited by the export."""
+    found: dict[uuid.UUID, list[ExportedDocument]] = {referral.id: [] for referral in referrals}
+    if not referrals:
+        return found
+    budget = EXPORT_INLINE_BYTES
     for document in db.session.scalars(
         select(Document)
-        .where(Document.referral_id.in_(referral_ids))
+        .where(
+            Document.referral_id.in_(list(found)),
+            document_is_visible(actor.organisation_id),
+        )
         .order_by(Document.uploaded_at, Document.id)
     ):
-        content = None
-        if not document.content_removed and document.storage_key is not None:
+        if document.content_removed or document.storage_key is None:
+            exported = ExportedDocument(document, None, "Removed under the retention policy.")
+        elif document.size > budget:
+            exported = ExportedDocument(
+                document,
+                None,
+                "Too large to include with the rest: download it from the referral's documents.",
+            )
+        else:
             content = document_storage.get(document.storage_key)
-        found.append((document, content))
+            budget -= len(content)
+            exported = ExportedDocument(document, base64.b64encode(content).decode("ascii"))
+        found[document.referral_id].append(exported)
     return found

@@ -32,7 +32,7 @@ from referral_app.models import (
     User,
     utcnow,
 )
-from referral_app.services import audit
+from referral_app.services import audit, documents
 from referral_app.services.errors import Forbidden
 from referral_app.services.scoping import Relation, relations
 
@@ -45,6 +45,7 @@ class RetentionReport:
     children: list[uuid.UUID] = field(default_factory=list)
     referrals: int = 0
     notes: int = 0
+    documents: int = 0
     cutoff: datetime | None = None
 
 
@@ -166,6 +167,9 @@ def apply(*, dry_run: bool) -> RetentionReport:
         .execution_options(synchronize_session=False)
     )
     _forget_screening_text(referral_ids)
+    # Documents: the content leaves storage; the title and filename (which
+    # may name the child) go; kind, type, size and dates stay for reports.
+    report.documents = documents.remove_content(referral_ids)
     db.session.flush()
     for child_id in child_ids:
         audit.record(
@@ -198,6 +202,9 @@ def apply(*, dry_run: bool) -> RetentionReport:
                 "action.closing_note",
                 "agenda_item.discussion",
                 "screening.evidence",
+                "document.content",
+                "document.title",
+                "document.filename",
                 "screening.judgement_reason",
             ],
             reason=f"ended before {cutoff.date().isoformat()}",
