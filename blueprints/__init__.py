@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api import users as api_users
     from blueprints.web import account as web_account
     from blueprints.web import actions as web_actions
+    from blueprints.web import agreements as web_agreements
     from blueprints.web import admin as web_admin
     from blueprints.web import api_docs as web_api_docs
     from blueprints.web import audit as web_audit
@@ -66,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
         web_notifications.blp,
         web_reports.blp,
         web_screenings.blp,
+        web_agreements.blp,
         web_documents.blp,
         web_documents.blp,
     ):

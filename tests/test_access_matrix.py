@@ -675,6 +675,32 @@ def agreement_change(cell: Cell) -> dict[str, Any]:
     return {"purposes": f"Early help and diversion ({cell.n})."}
 
 
+def _agreement_form(cell: Cell, parties: tuple[str, str]) -> dict[str, Any]:
+    today, review = date.today(), date.today() + timedelta(days=365)
+    return {
+        "title": f"Prevention partnership ({cell.n})",
+        "reference": f"ISA-{cell.n}",
+        "purposes": "Early help for children at risk of exploitation.",
+        "party_ids": [str(cell.org(name).id) for name in parties],
+        "lawful_bases": ["public_task"],
+        "data_categories": ["identity_and_contact"],
+        "starts_on-day": str(today.day),
+        "starts_on-month": str(today.month),
+        "starts_on-year": str(today.year),
+        "review_on-day": str(review.day),
+        "review_on-month": str(review.month),
+        "review_on-year": str(review.year),
+    }
+
+
+def new_agreement_form(cell: Cell) -> dict[str, Any]:
+    return _agreement_form(cell, ("home", "elsewhere"))
+
+
+def agreement_change_form(cell: Cell) -> dict[str, Any]:
+    return _agreement_form(cell, ("referring", "receiving"))
+
+
 def stale_tag(cell: Cell) -> dict[str, Any]:
     """An If-Match the agreement never had: a party's manager reaches the
     check (412), anyone else the 404 first."""
@@ -984,6 +1010,8 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", PAGE + "/documents/new"): record(CASE_ROLES, NOTES_ADD),
     ("POST", PAGE + "/documents/new"): record(CASE_ROLES, NOTES_ADD, body=new_document),
     ("GET", PAGE + "/documents/<uuid:document_id>/download"): READ,
+    # -- the referral as a FHIR R4 Bundle: read by its holders, like the referral.
+    ("GET", REFERRAL + "/fhir"): READ,
     # -- information sharing agreements: one between the referring and the
     # receiving agency; read by a party's case roles and auditors, changed by
     # its managers; any other agency gets 404. The report: managers, auditors.
@@ -994,6 +1022,15 @@ MATRIX: dict[tuple[str, str], Route] = {
         (MANAGER,), body=agreement_change, headers=stale_tag
     ),
     ("GET", "/api/v1/reports/agreements"): by_role((MANAGER, AUDITOR)),
+    ("GET", "/agreements"): by_role(AGREEMENT_READERS),
+    ("GET", "/agreements/new"): by_role((MANAGER,)),
+    ("POST", "/agreements/new"): by_role((MANAGER,), body=new_agreement_form),
+    ("GET", "/agreements/<uuid:agreement_id>"): about_agreement(AGREEMENT_READERS),
+    ("GET", "/agreements/<uuid:agreement_id>/edit"): about_agreement((MANAGER,)),
+    ("POST", "/agreements/<uuid:agreement_id>/edit"): about_agreement(
+        (MANAGER,), body=agreement_change_form
+    ),
+    ("GET", "/reports/agreements"): by_role((MANAGER, AUDITOR)),
 }
 
 # Cells that give an unexpected answer today, each an access-control bug:
