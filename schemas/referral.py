@@ -21,6 +21,7 @@ from referral_app.models import (
     TransitionAction,
 )
 from schemas.common import InputSchema, JsonBoolean, OutputSchema
+from schemas.directory import NamedServiceSchema
 
 # Youth justice and leaving-care services work with young people up to 25.
 OLDEST_CHILD_YEARS = 25
@@ -95,6 +96,14 @@ class ReferralFieldsSchema(InputSchema):
             "`safeguarding_children` (UK GDPR Art 9, DPA 2018 Schedule 1 paragraph 18) or, "
             "with the law enforcement basis, `law_enforcement_safeguarding` (DPA 2018 s.35, "
             "Schedule 8 paragraph 4)."
+        },
+    )
+    service_id = ma.fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "The directory service the referral is for "
+            "(`GET /directory/services`), if it names one: active, and run by the receiving "
+            "agency when its provider is an agency here (422 otherwise); null to clear."
         },
     )
 
@@ -279,6 +288,11 @@ class ReferralSchema(OutputSchema):
     closed_at = ma.fields.AwareDateTime(allow_none=True)
     version = ma.fields.Integer()
     legal_hold = ma.fields.Boolean()
+    service = ma.fields.Nested(
+        NamedServiceSchema,
+        allow_none=True,
+        metadata={"description": "The directory service the referral is for, if it names one."},
+    )
 
 
 class ReferralDetailSchema(ReferralSchema):

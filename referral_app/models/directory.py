@@ -6,6 +6,7 @@ directory is not case data: it holds services, never children."""
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from datetime import datetime
 
@@ -107,3 +108,19 @@ class DirectoryServiceType(Model):
         ForeignKey("directory_service.id", ondelete="CASCADE"), primary_key=True
     )
     term: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+_OUTWARD = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?")
+_INWARD = re.compile(r"[0-9][A-Z]{2}")
+
+
+def postcode_district(text: str) -> str | None:
+    """The postcode district (outward code) of a UK postcode or of a district
+    itself: "ss1 2aa" and "SS1" give "SS1", "CM2 0PJ" gives "CM2"; None for
+    anything else."""
+    compact = "".join(text.split()).upper()
+    if len(compact) >= 5 and _INWARD.fullmatch(compact[-3:]) and _OUTWARD.fullmatch(compact[:-3]):
+        return compact[:-3]
+    if _OUTWARD.fullmatch(compact):
+        return compact
+    return None

@@ -22,7 +22,15 @@ from typing import Any
 from sqlalchemy import FromClause, Select, bindparam, select
 
 from referral_app.extensions import db
-from referral_app.models import Child, Organisation, Referral, User, overdue_at, utcnow
+from referral_app.models import (
+    Child,
+    DirectoryService,
+    Organisation,
+    Referral,
+    User,
+    overdue_at,
+    utcnow,
+)
 from referral_app.services import scoping
 
 REFERRAL = Referral.__table__
@@ -37,6 +45,8 @@ _PARTS: tuple[tuple[str, Any, tuple[str, ...], Any, bool], ...] = (
      ("id", "full_name"), REFERRAL.c.referring_user_id, False),
     ("assignee", User.__table__.alias("assignee_person"),
      ("id", "full_name"), REFERRAL.c.assignee_id, True),
+    ("service", DirectoryService.__table__.alias("named_service"),
+     ("id", "name", "provider_name"), REFERRAL.c.service_id, True),
 )  # fmt: skip
 SEPARATOR = "__"
 

@@ -23,7 +23,7 @@ from referral_app.models import (
     User,
     utcnow,
 )
-from referral_app.services import audit, consent
+from referral_app.services import audit, consent, directory
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 # Finding referrals has its own module; its names are this service's too.
@@ -63,6 +63,7 @@ REFERRAL_FIELDS = (
     "consent_notes",
     "lawful_basis",
     "special_category_condition",
+    "service_id",  # the directory service it is for (services.directory)
 )
 TERMINAL = frozenset({ReferralStatus.CLOSED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN})
 
@@ -188,6 +189,7 @@ def create_referral(
     if referral.risk_factors is None:
         referral.risk_factors = []
     _check_consent(referral)
+    directory.check_named_service(referral)
     db.session.add(referral)
     db.session.flush()
     consent.check_basis(referral)
@@ -266,6 +268,8 @@ def update_referral(actor: User, referral: Referral, changes: dict[str, Any]) ->
             setattr(referral, name, value)
             changed.append(name if name != "receiving_organisation" else name + "_id")
     _check_consent(referral)
+    if {"service_id", "receiving_organisation_id"} & set(changed):
+        directory.check_named_service(referral)
     db.session.flush()
     if {"lawful_basis", "special_category_condition"} & set(changed):
         consent.check_basis(referral)
