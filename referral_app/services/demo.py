@@ -19,6 +19,7 @@ from sqlalchemy import select
 from referral_app.extensions import db
 from referral_app.models import Organisation, OrganisationKind, Role, User
 from referral_app.services import (
+    demo_agreements,
     demo_documents,
     demo_meetings,
     demo_referrals,
@@ -104,6 +105,7 @@ def seed_demo() -> Seeded:
             )
     if demo_referrals.loaded():
         return Seeded(DEMO_USERS, referrals=0, already_loaded=True)
+    demo_agreements.load_agreements()  # before the shares, which cite them
     told = demo_referrals.load_referrals()
     demo_meetings.load_meetings()
     demo_screenings.load_screenings()
