@@ -41,7 +41,6 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import referral_search as web_referral_search
     from blueprints.web import reports as web_reports
     from blueprints.web import documents as web_documents
-    from blueprints.web import documents as web_documents
     from blueprints.web import screenings as web_screenings
     from blueprints.web import worklists as web_worklists
     from referral_app.extensions import csrf
@@ -68,7 +67,6 @@ def register_blueprints(app: Flask) -> None:
         web_reports.blp,
         web_screenings.blp,
         web_agreements.blp,
-        web_documents.blp,
         web_documents.blp,
     ):
         app.register_blueprint(blueprint)

@@ -1012,6 +1012,8 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", PAGE + "/documents/<uuid:document_id>/download"): READ,
     # -- the referral as a FHIR R4 Bundle: read by its holders, like the referral.
     ("GET", REFERRAL + "/fhir"): READ,
+    # -- the referral as a FHIR R4 Bundle: read by its holders, like the referral.
+    ("GET", REFERRAL + "/fhir"): READ,
     # -- information sharing agreements: one between the referring and the
     # receiving agency; read by a party's case roles and auditors, changed by
     # its managers; any other agency gets 404. The report: managers, auditors.

@@ -60,6 +60,7 @@ DISCLOSURES = frozenset(
         "referral.documents_read",
         "referral.document_read",
         "referral.document_downloaded",
+        "referral.fhir_exported",
         "report.screening_themes",
         "report.agreements",
         "action.list",

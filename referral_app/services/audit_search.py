@@ -95,6 +95,7 @@ ACTIONS: dict[str, str] = {
     "referral.documents_read": "Documents listed",
     "referral.document_read": "Document details read",
     "referral.document_downloaded": "Document downloaded",
+    "referral.fhir_exported": "Referral exported as FHIR",
     "referral.search": "Referrals searched",
     "referral.search_saved": "Search kept for its results pages",
     "referral.share_revoked": "Share revoked",

@@ -64,6 +64,13 @@ def route_walk(referral, share, world, note_id):
         ("POST", "/api/v1/referrals", referral_body(world.yjs), "officer", "referral.create"),
         ("GET", f"/api/v1/referrals/{rid}", None, "officer", "referral.read"),
         (
+            "GET",
+            f"/api/v1/referrals/{rid}/fhir",
+            None,
+            "charity_worker",
+            "referral.fhir_exported",
+        ),
+        (
             "PATCH",
             f"/api/v1/referrals/{rid}",
             {"risk_level": "medium"},

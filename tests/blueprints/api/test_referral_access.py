@@ -81,6 +81,7 @@ ROUTES = [
     ("POST", "/api/v1/referrals/{rid}/documents", DOCUMENT_UPLOAD),
     ("GET", "/api/v1/referrals/{rid}/documents/{document_id}", None),
     ("GET", "/api/v1/referrals/{rid}/documents/{document_id}/content", None),
+    ("GET", "/api/v1/referrals/{rid}/fhir", None),
 ]
 
 
