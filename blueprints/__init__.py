@@ -14,12 +14,14 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api import children as api_children
     from blueprints.api import chronology as api_chronology
     from blueprints.api import consent as api_consent
+    from blueprints.api import directory as api_directory
     from blueprints.api import meetings as api_meetings
     from blueprints.api import notifications as api_notifications
     from blueprints.api import organisations as api_organisations
     from blueprints.api import referrals as api_referrals
     from blueprints.api import reports as api_reports
     from blueprints.api import documents as api_documents
+    from blueprints.api import fhir as api_fhir
     from blueprints.api import screenings as api_screenings
     from blueprints.api import users as api_users
     from blueprints.web import account as web_account
@@ -31,6 +33,8 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import auth as web_auth
     from blueprints.web import children as web_children
     from blueprints.web import chronology as web_chronology
+    from blueprints.web import consent as web_consent
+    from blueprints.web import directory as web_directory
     from blueprints.web import meeting_forms as web_meeting_forms
     from blueprints.web import meetings as web_meetings
     from blueprints.web import notifications as web_notifications
@@ -67,7 +71,9 @@ def register_blueprints(app: Flask) -> None:
         web_reports.blp,
         web_screenings.blp,
         web_agreements.blp,
+        web_consent.blp,
         web_documents.blp,
+        web_directory.blp,
     ):
         app.register_blueprint(blueprint)
 
@@ -90,6 +96,8 @@ def register_blueprints(app: Flask) -> None:
         api_agreements.blp,
         api_documents.blp,
         api_consent.blp,
+        api_fhir.blp,
+        api_directory.blp,
     ):
         csrf.exempt(api_blueprint)
         api.register_blueprint(api_blueprint, url_prefix="/api/v1")

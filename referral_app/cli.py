@@ -38,6 +38,7 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
 retention_cli = AppGroup("retention", help="Anonymise what is past retention.")
 users_cli = AppGroup("users", help="Manage users.")
+directory_cli = AppGroup("directory", help="The Open Referral UK service directory.")
 
 
 @contextmanager
@@ -260,6 +261,38 @@ def bench_seed(referrals: int, organisations: int) -> None:
     )
 
 
+@directory_cli.command("import")
+@click.argument("source")
+@click.option("--feed", help="The feed's name, kept with each service (default: SOURCE as given).")
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="Leave the feed's services missing from SOURCE as they are "
+    "(by default a full import marks them inactive).",
+)
+def import_directory(source: str, feed: str | None, partial: bool) -> None:
+    """Import services from an Open Referral UK (HSDS) JSON file or feed URL
+    (every page of an ORUK API `/services` answer). Records that cannot be
+    read are skipped with the reason; a source that is not a list of
+    services changes nothing and exits 1."""
+    from referral_app.services import directory_import
+
+    try:
+        records = directory_import.read_feed(source)
+    except directory_import.FeedError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    with command_transaction():
+        report = directory_import.import_services(records, feed=feed or source, full=not partial)
+    click.echo(
+        f"imported {report.feed}: {report.created} new, {report.updated} updated, "
+        f"{report.deactivated} marked inactive, {len(report.skipped)} skipped"
+    )
+    for skipped in report.skipped:
+        shown = f" (id {skipped.source_id})" if skipped.source_id else ""
+        click.echo(f"  skipped record {skipped.position}{shown}: {skipped.reason}")
+
+
 def register(app: Flask) -> None:
     from referral_app.openapi_contract import openapi_cli
 
@@ -270,4 +303,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(orgs_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(directory_cli)
     app.cli.add_command(seed_demo)

@@ -56,6 +56,9 @@ class Permission(enum.StrEnum):
     AGREEMENTS_READ = "agreements:read"
     AGREEMENTS_MANAGE = "agreements:manage"
     AGREEMENTS_REPORT = "agreements:report"
+    # The service directory (services.directory): services, not case data,
+    # found by the case roles who refer to them.
+    DIRECTORY_READ = "directory:read"
 
 
 _EVERYONE = frozenset({Permission.ACCOUNT_SELF, Permission.ORGANISATIONS_READ})
@@ -70,6 +73,7 @@ _CASE_WORK = _EVERYONE | {
     Permission.ACTIONS_WORK,
     Permission.MEETINGS_READ,
     Permission.AGREEMENTS_READ,
+    Permission.DIRECTORY_READ,
 }
 
 # Roles that work cases: everyone else (org admins, auditors, system admins)

@@ -74,10 +74,12 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from referral_app.extensions import db
 from referral_app.models import (
+    DirectoryService,
     Notification,
     NotificationKind,
     OrganisationKind,
@@ -591,6 +593,17 @@ def consent_decision(cell: Cell) -> dict[str, Any]:
     return {"decision": "revoke", "reason": f"The family said no ({cell.n})."}
 
 
+def consent_change_form(cell: Cell) -> dict[str, Any]:
+    today = date.today()
+    return {
+        "status": "obtained_from_child",
+        "method": "in_person",
+        "occurred_at-day": str(today.day),
+        "occurred_at-month": str(today.month),
+        "occurred_at-year": str(today.year),
+    }
+
+
 def significance_form(cell: Cell) -> dict[str, Any]:
     return {"significant": "true"}
 
@@ -941,6 +954,16 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", REFERRAL + "/shares/<uuid:share_id>/consent-decision"): record(
         (MANAGER,), {MANAGER: (RECEIVING,)}, body=consent_decision
     ),
+    ("GET", PAGE + "/consent"): READ,
+    ("POST", PAGE + "/consent"): record(
+        CASE_ROLES, each(CASE_ROLES, SIDES), body=consent_change_form
+    ),
+    ("GET", PAGE + "/shares/<uuid:share_id>/consent-decision"): record(
+        (MANAGER,), {MANAGER: (RECEIVING,)}
+    ),
+    ("POST", PAGE + "/shares/<uuid:share_id>/consent-decision"): record(
+        (MANAGER,), {MANAGER: (RECEIVING,)}, body=consent_decision
+    ),
     # -- multi-agency meetings -----------------------------------------------
     ("GET", "/api/v1/meetings"): by_role(CASE_ROLES),
     ("GET", "/meetings"): by_role(CASE_ROLES),
@@ -1012,8 +1035,6 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", PAGE + "/documents/<uuid:document_id>/download"): READ,
     # -- the referral as a FHIR R4 Bundle: read by its holders, like the referral.
     ("GET", REFERRAL + "/fhir"): READ,
-    # -- the referral as a FHIR R4 Bundle: read by its holders, like the referral.
-    ("GET", REFERRAL + "/fhir"): READ,
     # -- information sharing agreements: one between the referring and the
     # receiving agency; read by a party's case roles and auditors, changed by
     # its managers; any other agency gets 404. The report: managers, auditors.
@@ -1024,6 +1045,10 @@ MATRIX: dict[tuple[str, str], Route] = {
         (MANAGER,), body=agreement_change, headers=stale_tag
     ),
     ("GET", "/api/v1/reports/agreements"): by_role((MANAGER, AUDITOR)),
+    # -- the service directory: services, not case data; any case role finds them
+    ("GET", "/api/v1/directory/services"): by_role(CASE_ROLES),
+    ("GET", "/api/v1/directory/services/<uuid:service_id>"): by_role(CASE_ROLES),
+    ("GET", "/directory"): by_role(CASE_ROLES),
     ("GET", "/agreements"): by_role(AGREEMENT_READERS),
     ("GET", "/agreements/new"): by_role((MANAGER,)),
     ("POST", "/agreements/new"): by_role((MANAGER,), body=new_agreement_form),
@@ -1283,6 +1308,19 @@ class World:
         return str(self._created(REFERRING_MANAGER, "POST", "/api/v1/agreements", body)["id"])
 
     @cached_property
+    def directory_service_id(self) -> str:
+        """A service of the directory, imported as the command line would."""
+        from referral_app.services import directory_import
+
+        with self.app.app_context():
+            directory_import.import_services(
+                [{"id": "matrix-service", "name": "Matrix mentoring"}], feed="matrix", full=False
+            )
+            db.session.commit()
+            made = select(DirectoryService.id).where(DirectoryService.source_id == "matrix-service")
+            return str(db.session.scalar(made))
+
+    @cached_property
     def note_id(self) -> str:
         """A shared note on the main referral, by the receiving agency."""
         path = f"{REFERRAL_API}/{self.scenario.referral_id}/notes"
@@ -1367,6 +1405,8 @@ class World:
             return self.agreement_id
         if name == "version":
             return "1"
+        if name == "service_id":
+            return self.directory_service_id
         raise AssertionError(f"no value for <{name}>: teach World.placeholder about it")
 
     def call(self, method: str, rule: str, route: Route, role: str, relation: str) -> TestResponse:

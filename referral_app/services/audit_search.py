@@ -58,6 +58,7 @@ ACTIONS: dict[str, str] = {
     "child.merge": "Child records merged",
     "child.read": "Child record read",
     "child.rectify": "Child record corrected",
+    "directory.import": "Service directory imported",
     "child.unmerge": "Child records separated again",
     "demo.referrals_loaded": "Demo data loaded",
     "meeting.agenda_added": "Referral put on a meeting's agenda",
