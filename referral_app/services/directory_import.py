@@ -155,6 +155,7 @@ def _fetch(address: str) -> bytes:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
             body: bytes = response.read(MAX_BYTES + 1)
     except urllib.error.HTTPError as error:
+        error.close()  # it holds the connection
         raise FeedError(f"The feed answered {error.code} for {address}.") from error
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         raise FeedError(f"Cannot reach {address}: {error}.") from error
