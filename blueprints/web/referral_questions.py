@@ -57,6 +57,12 @@ REFERRAL_QUESTIONS = (
         own={"Required when consent was not sought.": "Say why consent was not sought"},
     ),
     _asked("lawful_basis", "Lawful basis", "Select the lawful basis for sharing"),
+    Field(
+        "special_category_condition",
+        "Condition for sensitive information",
+        "Select a condition for sensitive information",
+        anchor="special_category_condition",
+    ),
 )
 ANSWERS = frozenset(question.name for question in REFERRAL_QUESTIONS)
 

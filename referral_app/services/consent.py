@@ -16,6 +16,7 @@ referral is flagged and the agency that granted it gets an action to decide.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,6 +40,8 @@ from referral_app.services.errors import Conflict, Forbidden, Invalid
 from referral_app.services.scoping import Relation, sides
 
 NOTE_LIMIT = 2000
+# The namespace of the ids of first changes (uuid5 of the referral's id).
+_FIRST_CHANGE = uuid.UUID("6f1c1f0e-4a43-4c55-9a55-2c0e5e7a9b02")
 # A change may be dated a little ahead to allow for clocks that disagree.
 CLOCK_SKEW = timedelta(minutes=5)
 OBTAINED = frozenset({ConsentStatus.OBTAINED_FROM_CHILD, ConsentStatus.OBTAINED_FROM_PARENT})
@@ -109,16 +112,66 @@ def check_basis(referral: Referral) -> None:
         raise Invalid("The lawful basis does not apply to your agency.", errors)
 
 
-def history(actor: User, referral: Referral) -> list[ConsentChange]:
-    """The consent changes of a held referral, oldest first, read recorded
-    (referral.consent_read)."""
-    changes = list(
+def _first_change(referral: Referral) -> ConsentChange:
+    """What the referral said when it was made, as a change (not added to
+    the session). Its id is derived from the referral's, so it is the same
+    whether read before or after it is written."""
+    status = referral.consent_status
+    assert status is not None
+    return ConsentChange(
+        id=uuid.uuid5(_FIRST_CHANGE, str(referral.id)),
+        referral_id=referral.id,
+        status=status,
+        given_by=_GIVER_OF.get(status),
+        method=ConsentMethod.ON_THE_REFERRAL,
+        note=None,
+        occurred_at=referral.created_at,
+        recorded_by=referral.referring_user,
+        recorded_by_id=referral.referring_user_id,
+        recorded_by_organisation=referral.referring_organisation,
+        recorded_by_organisation_id=referral.referring_organisation_id,
+        recorded_at=referral.created_at,
+    )
+
+
+def _written(referral: Referral) -> list[ConsentChange]:
+    return list(
         db.session.scalars(
             select(ConsentChange)
             .where(ConsentChange.referral_id == referral.id)
             .order_by(ConsentChange.recorded_at, ConsentChange.id)
         )
     )
+
+
+def changes_of(referral: Referral) -> list[ConsentChange]:
+    """The consent history, oldest first: the changes written, or, before
+    any was, what the referral said when it was made (creating a referral
+    writes no change, to keep its statements within their budget: the first
+    is written by `keep_first_change` when the status first changes)."""
+    written = _written(referral)
+    if not written and referral.consent_status is not None:
+        return [_first_change(referral)]
+    return written
+
+
+def keep_first_change(referral: Referral) -> None:
+    """Before the status changes: write what the referral said when it was
+    made as the first change, if nothing has been written yet."""
+    if referral.consent_status is None:
+        return
+    exists = db.session.scalar(
+        select(ConsentChange.id).where(ConsentChange.referral_id == referral.id).limit(1)
+    )
+    if exists is None:
+        db.session.add(_first_change(referral))
+        db.session.flush()
+
+
+def history(actor: User, referral: Referral) -> list[ConsentChange]:
+    """The consent changes of a held referral, oldest first (`changes_of`),
+    read recorded (referral.consent_read)."""
+    changes = changes_of(referral)
     audit.record(
         "referral.consent_read",
         actor,
@@ -199,6 +252,7 @@ def record_change(
     if errors:
         raise Invalid("The change in consent is not valid.", errors)
     previous = referral.consent_status
+    keep_first_change(referral)
     change = _append(
         actor,
         referral,
@@ -252,9 +306,9 @@ def _append(
 
 
 def record_from_referral(actor: User, referral: Referral) -> ConsentChange | None:
-    """The referral's own consent status as a change (when it is made or its
-    status edited on the form): how "on the referral", when now. Nothing
-    when it has no status."""
+    """The referral's own consent status as a change, when it is edited on
+    the referral (the caller kept the first change before): how "on the
+    referral", when now. Nothing when it has no status."""
     if referral.consent_status is None:
         return None
     now = utcnow()
@@ -274,9 +328,11 @@ __all__ = [
     "COMPETENT_AUTHORITIES",
     "Recorded",
     "basis_errors",
+    "changes_of",
     "check_basis",
     "conditions_for",
     "history",
+    "keep_first_change",
     "lawful_bases_for",
     "may_record",
     "record_change",

@@ -186,6 +186,19 @@ def get_pending_share(actor: User, referral: Referral, share_id: uuid.UUID) -> S
     return grant
 
 
+def read_pending_share(actor: User, referral: Referral, share_id: uuid.UUID) -> Share:
+    """`get_pending_share`, its read recorded (referral.shares_read)."""
+    grant = get_pending_share(actor, referral, share_id)
+    audit.record(
+        "referral.shares_read",
+        actor,
+        record_type="referral",
+        record_id=referral.id,
+        record_ids=[grant.id],
+    )
+    return grant
+
+
 def decide(
     actor: User,
     referral: Referral,
@@ -266,4 +279,5 @@ __all__ = [
     "may_decide",
     "on_withdrawal",
     "pending_for",
+    "read_pending_share",
 ]

@@ -202,7 +202,8 @@ def create_referral(
         # A draft is the referring agency's alone: nothing is disclosed to
         # the receiving agency (nor shown to its auditor) until submission.
     )
-    consent.record_from_referral(actor, referral)
+    # Its consent status is the first change of its consent history, written
+    # when the history first changes (services.consent: no extra statement here).
     return referral
 
 
@@ -262,6 +263,8 @@ def update_referral(actor: User, referral: Referral, changes: dict[str, Any]) ->
         changes["receiving_organisation"] = _receiving_organisation(
             actor, changes.pop("receiving_organisation_id")
         )
+    if "consent_status" in changes:
+        consent.keep_first_change(referral)
     changed = []
     for name, value in changes.items():
         if getattr(referral, name) != value:

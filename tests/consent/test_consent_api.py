@@ -339,3 +339,22 @@ def test_a_decision_is_due_in_two_working_days():
     assert add_working_days(friday, 2) == date(2026, 12, 1)
     # Christmas Day and Boxing Day (moved to Monday the 28th) are not working days.
     assert add_working_days(date(2026, 12, 24), 2) == date(2026, 12, 30)
+
+
+def test_editing_the_status_on_the_referral_keeps_what_it_said_before(client, world):
+    made = create(client, world.officer, world.yjs, consent_status="refused")
+    rid = made["id"]
+    before = client.get(f"/api/v1/referrals/{rid}/consent", headers=world.officer.headers).json
+    [first] = before["changes"]
+    etag = client.get(f"/api/v1/referrals/{rid}", headers=world.officer.headers).headers["ETag"]
+    edited = client.patch(
+        f"/api/v1/referrals/{rid}",
+        json={"consent_status": "obtained_from_child"},
+        headers={**world.officer.headers, "If-Match": etag},
+    )
+    assert edited.status_code == 200, edited.json
+    after = client.get(f"/api/v1/referrals/{rid}/consent", headers=world.officer.headers).json
+    assert [c["status"] for c in after["changes"]] == ["refused", "obtained_from_child"]
+    # The first change is the same one, read before and after it was written.
+    assert after["changes"][0]["id"] == first["id"]
+    assert after["changes"][1]["method"] == "on_the_referral"
