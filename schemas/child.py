@@ -9,6 +9,7 @@ import marshmallow as ma
 from referral_app.models import ActionStatus, AgendaDecision, RiskLevel
 from schemas.audit import AccessLogEntrySchema
 from schemas.common import InputSchema, OutputSchema
+from schemas.consent import ConsentChangeSchema
 from schemas.document import ExportedDocumentSchema
 from schemas.referral import (
     POSTCODE,
@@ -151,6 +152,10 @@ class ExportedReferralSchema(OutputSchema):
             "description": "Its documents your agency may see (shared ones and your own "
             "internal ones), oldest first, with their content in base64."
         },
+    )
+    consent = ma.fields.List(
+        ma.fields.Nested(ConsentChangeSchema),
+        metadata={"description": "Its consent history, oldest first."},
     )
 
 

@@ -27,7 +27,8 @@ from referral_app.models import (
     User,
     utcnow,
 )
-from referral_app.services import actions, audit, casework, screenings
+from referral_app.models.consent import ConsentChange
+from referral_app.services import actions, audit, casework, consent, screenings
 from referral_app.services.children import merges_into
 from referral_app.services.documents import ExportedDocument
 from referral_app.services.documents import for_export as documents_for_export
@@ -54,6 +55,7 @@ class ExportedReferral:
     meeting_decisions: list[AgendaItem] = field(default_factory=list)
     screenings: list[Screening] = field(default_factory=list)
     documents: list[ExportedDocument] = field(default_factory=list)
+    consent: list[ConsentChange] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,8 @@ def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
     them with its status history, the notes it may read (shared ones and its
     own internal ones), the shares as casework.list_shares shows them, its
     actions, what multi-agency meetings decided about it and its
-    exploitation screenings (answers, evidence, levels, judgement); the
+    exploitation screenings (answers, evidence, levels, judgement) and its
+    consent history; the
     records merged into this one; and who accessed those referrals and the
     child's record (when, who, which agency, what).
 
@@ -169,6 +172,7 @@ def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
             meeting_decisions=_decisions(referral),
             screenings=screenings.list_screenings(actor, referral),
             documents=documents[referral.id],
+            consent=consent.history(actor, referral),
         )
         for referral in referrals
     ]
@@ -205,6 +209,7 @@ def export(actor: User, child_id: uuid.UUID) -> SubjectAccessExport:
             "meeting_decisions",
             "screenings",
             "documents",
+            "consent",
             "access",
         ],
         recipient_organisation_id=actor.organisation_id,

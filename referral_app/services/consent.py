@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from referral_app.extensions import db
 from referral_app.models import (
@@ -29,6 +29,7 @@ from referral_app.models import (
     OrganisationKind,
     Referral,
     ReferralStatus,
+    Share,
     SpecialCategoryCondition,
     User,
     utcnow,
@@ -40,6 +41,8 @@ from referral_app.services.errors import Conflict, Forbidden, Invalid
 from referral_app.services.scoping import Relation, sides
 
 NOTE_LIMIT = 2000
+# What retention leaves in place of removed text (as services.retention does).
+REMOVED_TEXT = "[removed under the retention policy]"
 # The namespace of the ids of first changes (uuid5 of the referral's id).
 _FIRST_CHANGE = uuid.UUID("6f1c1f0e-4a43-4c55-9a55-2c0e5e7a9b02")
 # A change may be dated a little ahead to allow for clocks that disagree.
@@ -324,6 +327,26 @@ def record_from_referral(actor: User, referral: Referral) -> ConsentChange | Non
     )
 
 
+def forget_text(referral_ids: list[uuid.UUID]) -> None:
+    """Retention: the free text of the referrals' consent changes (notes) and
+    of the decisions about their shares (reasons) goes; who, when, how and
+    what stay."""
+    if not referral_ids:
+        return
+    db.session.execute(
+        update(ConsentChange)
+        .where(ConsentChange.referral_id.in_(referral_ids), ConsentChange.note.is_not(None))
+        .values(note=REMOVED_TEXT)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Share)
+        .where(Share.referral_id.in_(referral_ids), Share.consent_decision_reason.is_not(None))
+        .values(consent_decision_reason=REMOVED_TEXT)
+        .execution_options(synchronize_session=False)
+    )
+
+
 __all__ = [
     "COMPETENT_AUTHORITIES",
     "Recorded",
@@ -331,6 +354,7 @@ __all__ = [
     "changes_of",
     "check_basis",
     "conditions_for",
+    "forget_text",
     "history",
     "keep_first_change",
     "lawful_bases_for",

@@ -32,7 +32,7 @@ from referral_app.models import (
     User,
     utcnow,
 )
-from referral_app.services import audit, documents
+from referral_app.services import audit, consent, documents
 from referral_app.services.errors import Forbidden
 from referral_app.services.scoping import Relation, relations
 
@@ -167,6 +167,7 @@ def apply(*, dry_run: bool) -> RetentionReport:
         .execution_options(synchronize_session=False)
     )
     _forget_screening_text(referral_ids)
+    consent.forget_text(referral_ids)
     # Documents: the content leaves storage; the title and filename (which
     # may name the child) go; kind, type, size and dates stay for reports.
     report.documents = documents.remove_content(referral_ids)
@@ -206,6 +207,8 @@ def apply(*, dry_run: bool) -> RetentionReport:
                 "document.title",
                 "document.filename",
                 "screening.judgement_reason",
+                "consent_change.note",
+                "share.consent_decision_reason",
             ],
             reason=f"ended before {cutoff.date().isoformat()}",
         )
