@@ -21,7 +21,7 @@ from referral_app.extensions import db
 from referral_app.models import StatusChange
 from tests.browser import assert_good_at_both_widths
 from tests.factories import Factory
-from tests.referral_helpers import World, advance, create, make_world, share_with
+from tests.referral_helpers import SHARE_REASON, World, advance, create, make_world, share_with
 
 
 @pytest.fixture
@@ -165,6 +165,8 @@ def test_share_then_revoke_through_its_confirmation_page(live_app, person, world
     manager.get_by_label("Agency", exact=True).select_option(label=world.charity.name)
     manager.get_by_label("Purpose").fill("Mentoring place")
     manager.get_by_label("Public task").check()
+    manager.get_by_label("Share without an agreement").check()
+    manager.get_by_label("Reason for sharing without an agreement").fill(SHARE_REASON)
     fill_date(manager.locator("#shares"), date.today() + timedelta(days=30))
     manager.get_by_role("button", name="Share referral").click()
     expect(banner(manager)).to_contain_text(f"Shared with {world.charity.name}")
