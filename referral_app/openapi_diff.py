@@ -24,27 +24,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
+
+from referral_app.openapi_schema_rules import Change, Direction, merged, type_changes
+
+__all__ = ["Change", "breaking", "breaking_allowed", "compare", "major_version"]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-Direction = Literal["request", "response"]
-
-# Request rules whose larger value accepts less (a narrowing when it grows or
-# appears) and whose smaller value accepts less (when it shrinks or appears).
-LOWER_BOUNDS = ("minLength", "minimum", "minItems", "minProperties")
-UPPER_BOUNDS = ("maxLength", "maximum", "maxItems", "maxProperties")
-
-
-@dataclass(frozen=True)
-class Change:
-    breaking: bool
-    where: str  # "POST /api/v1/referrals request body"
-    message: str  # "field `reason` is new and required"
-
-    def __str__(self) -> str:
-        kind = "BREAKING" if self.breaking else "additive"
-        return f"{kind}: {self.where}: {self.message}"
 
 
 def major_version(document: dict[str, Any]) -> int | None:
@@ -287,9 +273,9 @@ class _Comparison:
             if key in seen:
                 return
             seen = seen | {key}
-        old, new = _merged(self._old, old_node), _merged(self._new, new_node)
+        old, new = merged(self._old, old_node), merged(self._new, new_node)
         name = f"field `{field}`" if field else "the body"
-        yield from _type_changes(where, name, old, new, direction)
+        yield from type_changes(where, name, old, new, direction)
         if direction == "request" and (
             not new.get("additionalProperties", True) and old.get("additionalProperties", True)
         ):
@@ -358,102 +344,3 @@ def _header_schema(header: dict[str, Any]) -> Any:
     for media in header.get("content", {}).values():
         return media.get("schema", {})
     return {}
-
-
-def _merged(resolve: Any, node: Any) -> dict[str, Any]:
-    """A schema with its `allOf` parts folded in (apispec writes a nested
-    schema with a description as allOf of one reference)."""
-    schema = resolve(node)
-    if not isinstance(schema, dict):
-        return {}
-    if "allOf" not in schema:
-        return schema
-    merged: dict[str, Any] = {key: value for key, value in schema.items() if key != "allOf"}
-    for part in schema["allOf"]:
-        part = _merged(resolve, part)
-        for key, value in part.items():
-            if key == "properties":
-                merged["properties"] = {**merged.get("properties", {}), **value}
-            elif key == "required":
-                merged["required"] = sorted({*merged.get("required", []), *value})
-            else:
-                merged.setdefault(key, value)
-    return merged
-
-
-def _types(schema: dict[str, Any]) -> set[str]:
-    kind = schema.get("type")
-    if kind is None:
-        return set()
-    return set(kind) if isinstance(kind, list) else {kind}
-
-
-def _nullable(schema: dict[str, Any]) -> bool:
-    return bool(schema.get("nullable")) or "null" in _types(schema)
-
-
-def _type_changes(
-    where: str, name: str, old: dict[str, Any], new: dict[str, Any], direction: Direction
-) -> Iterator[Change]:
-    old_types, new_types = _types(old) - {"null"}, _types(new) - {"null"}
-    if old_types != new_types:
-        widened = direction == "request" and (
-            not new_types
-            or old_types <= new_types
-            or (old_types, new_types)
-            == (
-                {"integer"},
-                {"number"},
-            )
-        )
-        yield Change(
-            not widened,
-            where,
-            f"{name} changed type from {'/'.join(sorted(old_types)) or 'any'} "
-            f"to {'/'.join(sorted(new_types)) or 'any'}",
-        )
-    if _nullable(old) != _nullable(new):
-        now_nullable = _nullable(new)
-        hurts = (direction == "request") != now_nullable
-        yield Change(
-            hurts, where, f"{name} {'may now' if now_nullable else 'may no longer'} be null"
-        )
-    yield from _enum_changes(where, name, old, new, direction)
-    for keyword in ("format", "pattern"):
-        if old.get(keyword) != new.get(keyword):
-            yield Change(
-                direction == "response" or new.get(keyword) is not None,
-                where,
-                f"{name}: {keyword} changed from {old.get(keyword)!r} to {new.get(keyword)!r}",
-            )
-    for keyword in (*LOWER_BOUNDS, *UPPER_BOUNDS):
-        before, after = old.get(keyword), new.get(keyword)
-        if before == after:
-            continue
-        if direction == "response":
-            yield Change(False, where, f"{name}: {keyword} changed from {before} to {after}")
-            continue
-        narrower = after is not None and (
-            before is None or (after > before if keyword in LOWER_BOUNDS else after < before)
-        )
-        yield Change(narrower, where, f"{name}: {keyword} changed from {before} to {after}")
-
-
-def _enum_changes(
-    where: str, name: str, old: dict[str, Any], new: dict[str, Any], direction: Direction
-) -> Iterator[Change]:
-    before, after = old.get("enum"), new.get("enum")
-    if before == after:
-        return
-    if after is None:
-        # Any value now: a request takes more; a response may send what a
-        # client's enum does not know.
-        yield Change(direction == "response", where, f"{name} is no longer limited to an enum")
-        return
-    if before is None:
-        yield Change(direction == "request", where, f"{name} is now limited to {after}")
-        return
-    for value in [value for value in before if value not in after]:
-        yield Change(True, where, f"{name}: enum value {value!r} was removed")
-    for value in [value for value in after if value not in before]:
-        yield Change(False, where, f"{name}: enum value {value!r} is new")
