@@ -158,6 +158,14 @@ class ScreeningThemeSchema(OutputSchema):
     indicators = ma.fields.Integer(metadata={"description": "Yes answers in the theme."})
 
 
+class NamedServiceCountSchema(OutputSchema):
+    service_id = ma.fields.UUID()
+    name = ma.fields.String()
+    provider_name = ma.fields.String(allow_none=True)
+    incoming = ma.fields.Integer(metadata={"description": "Referrals received naming it."})
+    outgoing = ma.fields.Integer(metadata={"description": "Referrals sent naming it."})
+
+
 class ReportSummarySchema(OutputSchema):
     organisation = ma.fields.Nested(OrganisationSummarySchema)
     date_from = ma.fields.Date(data_key="from")
@@ -182,5 +190,12 @@ class ReportSummarySchema(OutputSchema):
         metadata={
             "description": "Exploitation screening indicators answered yes, by theme of the "
             "current tool, over the latest screening of each of the report's referrals."
+        },
+    )
+    named_services = ma.fields.List(
+        ma.fields.Nested(NamedServiceCountSchema),
+        metadata={
+            "description": "The report's referrals per directory service they name (services "
+            "named at least once, the most named first)."
         },
     )

@@ -152,3 +152,43 @@ def check_named_service(referral: Referral) -> None:
         )
     # The relationship follows the id at once (the answer dumps it before commit).
     referral.service = service
+
+
+@dataclass(frozen=True)
+class ServiceCount:
+    service_id: uuid.UUID
+    name: str
+    provider_name: str | None
+    incoming: int
+    outgoing: int
+
+
+def referral_counts(where: Any, direction: Any, incoming: str) -> list[ServiceCount]:
+    """How many of a report's referrals (`where`) name each service, by
+    `direction` (an expression giving `incoming` or the other way): the
+    services named at least once, the most named first. Referrals naming
+    none are not counted here."""
+    rows = db.session.execute(
+        select(
+            DirectoryService.id,
+            DirectoryService.name,
+            DirectoryService.provider_name,
+            direction,
+            func.count(Referral.id),
+        )
+        .join(DirectoryService, DirectoryService.id == Referral.service_id)
+        .where(where)
+        .group_by(
+            DirectoryService.id, DirectoryService.name, DirectoryService.provider_name, direction
+        )
+    )
+    found: dict[uuid.UUID, dict[str, Any]] = {}
+    for service_id, name, provider_name, way, count in rows:
+        entry = found.setdefault(
+            service_id,
+            {"service_id": service_id, "name": name, "provider_name": provider_name,
+             "incoming": 0, "outgoing": 0},
+        )  # fmt: skip
+        entry["incoming" if way == incoming else "outgoing"] += int(count)
+    counts = [ServiceCount(**entry) for entry in found.values()]
+    return sorted(counts, key=lambda item: (-(item.incoming + item.outgoing), item.name))

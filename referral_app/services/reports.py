@@ -60,7 +60,8 @@ from referral_app.report_periods import (
     DateRange,
     percentile,
 )
-from referral_app.services import audit
+from referral_app.services import audit, directory
+from referral_app.services.directory import ServiceCount
 from referral_app.services.errors import Invalid
 from referral_app.services.report_follow_up import FollowUp, follow_up
 from referral_app.services.screenings import ThemeCount, theme_counts
@@ -122,6 +123,8 @@ class Summary:
     outgoing: DirectionSummary
     follow_up: FollowUp
     screening_themes: list[ThemeCount]
+    # Referrals per directory service they name (services.directory).
+    named_services: list[ServiceCount] = field(default_factory=list)
 
     @property
     def date_from(self) -> date:
@@ -380,4 +383,5 @@ def summary(actor: User, date_from: date | None = None, date_to: date | None = N
         outgoing=directions[OUTGOING],
         follow_up=follow_up(actor, date_range, where),
         screening_themes=theme_counts(where),
+        named_services=directory.referral_counts(where, direction_of(organisation_id), INCOMING),
     )
