@@ -20,6 +20,7 @@ from referral_app.extensions import db
 from referral_app.models import Organisation, OrganisationKind, Role, User
 from referral_app.services import (
     demo_agreements,
+    demo_consent,
     demo_documents,
     demo_meetings,
     demo_referrals,
@@ -109,5 +110,6 @@ def seed_demo() -> Seeded:
     told = demo_referrals.load_referrals()
     demo_meetings.load_meetings()
     demo_screenings.load_screenings()
+    demo_consent.load_consent()
     demo_documents.load_documents()
     return Seeded(DEMO_USERS, referrals=len(told), already_loaded=False)
