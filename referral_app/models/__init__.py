@@ -98,4 +98,7 @@ from referral_app.models import agreement as agreement
 from referral_app.models import consent as consent
 from referral_app.models import directory as directory
 from referral_app.models import document as document
+from referral_app.models import event as event
+from referral_app.models import sso as sso
+from referral_app.models import system_account as system_account
 from referral_app.models.directory import DirectoryService, DirectoryServiceStatus  # noqa: F401

@@ -1,0 +1,3 @@
+"""event models (being written)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""sso models (being written)."""
+
+from __future__ import annotations

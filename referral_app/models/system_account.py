@@ -1,0 +1,3 @@
+"""system_account models (being written)."""
+
+from __future__ import annotations
