@@ -85,6 +85,13 @@ def _pagination(asked: dict[str, Any], page: int, pages: int) -> dict[str, Any] 
     return links
 
 
+@blp.app_context_processor
+def _directory_choices() -> dict[str, Any]:
+    """`directory_choices()` for the referral forms' service select
+    (templates/referrals/_referral_fields.html): queried only when called."""
+    return {"directory_choices": directory.choices}
+
+
 @blp.get("/directory")
 @requires(Permission.DIRECTORY_READ)
 def search() -> str | Response | tuple[str, int]:

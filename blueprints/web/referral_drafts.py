@@ -71,6 +71,7 @@ def _saved_values(referral: Referral) -> dict[str, Any]:
         "consent_status": text(referral.consent_status),
         "consent_notes": text(referral.consent_notes),
         "lawful_basis": text(referral.lawful_basis),
+        "service_id": text(referral.service_id),
     }
 
 

@@ -41,6 +41,17 @@ REFERRAL_QUESTIONS = (
             "Choose an agency other than your own.": "Select an agency other than your own",
         },
     ),
+    # The directory service the referral is for (optional; services.directory).
+    Field(
+        "service_id",
+        "Service",
+        "Select a service from the directory",
+        own={
+            "Choose a service from the directory that is still running.": (
+                "Select a service from the directory that is still running"
+            )
+        },
+    ),
     _asked("reason", "Reason for referral", "Enter the reason for referral"),
     _asked("risk_level", "Risk level", "Select a risk level"),
     _asked(
