@@ -90,7 +90,7 @@ class ReferralDocuments(MethodView):
     @requires(Permission.NOTES_CREATE)
     @blp.arguments(DocumentUploadSchema, location="form_and_files", example=UPLOAD_EXAMPLE)
     @blp.response(201, DocumentSchema)
-    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 503)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 415, 503)
     def post(self, data: dict[str, Any], referral_id: uuid.UUID) -> Document:
         """Upload a document (multipart/form-data). Its type is recognised
         from the content: PDF, DOCX, ODT, PNG, JPEG or UTF-8 text (422 for
