@@ -111,6 +111,19 @@ class Config:
     RETENTION_DAYS = 6 * 365
 
     # Days a submitted referral may wait for triage, by risk level.
+    # Event delivery (services/event_delivery.py): a webhook call's timeout
+    # in seconds; the back-off between attempts (doubling from the first,
+    # at most the second, in seconds); a subscription is disabled after this
+    # many failed attempts in a row, or when it has failed for this long.
+    EVENT_DELIVERY_TIMEOUT = 5.0
+    EVENT_BACKOFF_FIRST = 30
+    EVENT_BACKOFF_MAX = 3600
+    EVENT_MAX_FAILURES = 10
+    EVENT_FAILING_FOR = timedelta(hours=24)
+    # Plain http to a loopback address (a receiver in the tests); never in
+    # production, where every endpoint is https to a public address.
+    ALLOW_HTTP_LOOPBACK_WEBHOOKS = False
+
     TRIAGE_DEADLINE_DAYS: ClassVar[dict[str, float]] = {"high": 1, "medium": 3, "low": 7}
 
     # After this many failed sign-ins in a row an account pauses for
@@ -260,6 +273,8 @@ CONFIGS: dict[str, type[Config]] = {
 
 
 def config_from_environment() -> type[Config]:
+    # The event tests' receivers listen on 127.0.0.1 over plain http.
+    ALLOW_HTTP_LOOPBACK_WEBHOOKS = True
     """The class named by APP_ENV (development, testing, production); development by default."""
     name = os.environ.get("APP_ENV", "development")
     try:

@@ -37,7 +37,7 @@ from referral_app.models import (
     utcnow,
 )
 from referral_app.policy import CASE_ROLES
-from referral_app.services import audit, notifications, paging
+from referral_app.services import audit, events, notifications, paging
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from referral_app.services.scoping import holds, organisation_holds
 
@@ -359,6 +359,7 @@ def notify_due(today: date | None = None) -> int:
             else NotificationKind.ACTION_DUE
         )
         notifications.notify(kind, action.referral, _staff_to_tell(action), actor=None)
+        events.record(events.EventType.ACTION_DUE, action.referral_id, action.id)
         action.notified_on = today
     db.session.flush()
     return len(due)

@@ -22,7 +22,7 @@ from referral_app.models import (
     User,
     utcnow,
 )
-from referral_app.services import agreements, audit, notifications
+from referral_app.services import agreements, audit, events, notifications
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from referral_app.services.scoping import Relation, relations, visible_notes
 
@@ -81,6 +81,7 @@ def add_note(
     )
     db.session.add(note)
     db.session.flush()
+    events.on_note(note.id, referral.id, shared=visibility is NoteVisibility.SHARED)
     audit.record(
         "referral.note_added",
         actor,
@@ -234,6 +235,7 @@ def share(
     db.session.add(grant)
     db.session.flush()
     notifications.on_share(actor, referral, organisation_id)
+    events.record(events.EventType.SHARE_GRANTED, referral.id, grant.id)
     notifications.mark_read_about(actor, referral)
     # A disclosure: the recipient agency is named.
     audit.record(
@@ -293,6 +295,7 @@ def revoke_share(actor: User, referral: Referral, share_id: uuid.UUID) -> Share:
     grant.revoked_at = utcnow()
     grant.revoked_by_id = actor.id
     db.session.flush()
+    events.record(events.EventType.SHARE_REVOKED, referral.id, grant.id)
     audit.record(
         "referral.share_revoked",
         actor,

@@ -33,7 +33,7 @@ from referral_app.models import (
     utcnow,
 )
 from referral_app.policy import CASE_ROLES
-from referral_app.services import audit, notifications
+from referral_app.services import audit, events, notifications
 from referral_app.services.errors import Conflict, Forbidden, Invalid
 from referral_app.services.referral_rows import Row
 from referral_app.services.scoping import Relation, relations, sides
@@ -250,6 +250,7 @@ def transition(
     db.session.add(change)
     db.session.flush()
     notifications.on_transition(actor, referral, str(action))
+    events.on_transition(referral, str(action))
     notifications.mark_read_about(actor, referral)
     audit.record(
         f"referral.{action}",
