@@ -11,6 +11,7 @@ import marshmallow as ma
 from referral_app.models import LawfulBasis
 from referral_app.models.agreement import DataCategory
 from schemas.common import InputSchema, OutputSchema
+from schemas.document import UploadedFile
 from schemas.referral import OrganisationSummarySchema, PersonSchema
 
 
@@ -58,6 +59,16 @@ AgreementUpdateSchema = InputSchema.from_dict(
 )
 
 
+class AgreementDocumentSchema(InputSchema):
+    file = UploadedFile(
+        required=True,
+        metadata={
+            "description": "The signed agreement: PDF, Word (DOCX) or OpenDocument text (ODT), "
+            "recognised by its content; at most DOCUMENT_MAX_BYTES (10 MB by default)."
+        },
+    )
+
+
 class AgreementSchema(OutputSchema):
     id = ma.fields.UUID()
     title = ma.fields.String()
@@ -77,6 +88,10 @@ class AgreementSchema(OutputSchema):
     ends_on = ma.fields.Date(allow_none=True)
     in_force = ma.fields.Boolean(attribute="in_force_today")
     document_reference = ma.fields.String(allow_none=True)
+    document_filename = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "The uploaded signed agreement's name (GET .../document)."},
+    )
     created_by = ma.fields.Nested(PersonSchema)
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()

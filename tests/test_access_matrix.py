@@ -714,6 +714,11 @@ def agreement_change_form(cell: Cell) -> dict[str, Any]:
     return _agreement_form(cell, ("referring", "receiving"))
 
 
+def agreement_document(cell: Cell) -> dict[str, Any]:
+    """The signed agreement: a multipart upload, as a referral's document."""
+    return {"file": (BytesIO(DOCUMENT_PDF), "agreement.pdf")}
+
+
 def stale_tag(cell: Cell) -> dict[str, Any]:
     """An If-Match the agreement never had: a party's manager reaches the
     check (412), anyone else the 404 first."""
@@ -1058,6 +1063,14 @@ MATRIX: dict[tuple[str, str], Route] = {
         (MANAGER,), body=agreement_change_form
     ),
     ("GET", "/reports/agreements"): by_role((MANAGER, AUDITOR)),
+    ("GET", "/api/v1/agreements/<uuid:agreement_id>/document"): about_agreement(AGREEMENT_READERS),
+    ("POST", "/api/v1/agreements/<uuid:agreement_id>/document"): about_agreement(
+        (MANAGER,), body=agreement_document
+    ),
+    ("GET", "/agreements/<uuid:agreement_id>/document"): about_agreement(AGREEMENT_READERS),
+    ("POST", "/agreements/<uuid:agreement_id>/document"): about_agreement(
+        (MANAGER,), body=agreement_document
+    ),
 }
 
 # Cells that give an unexpected answer today, each an access-control bug:
@@ -1305,7 +1318,14 @@ class World:
             "starts_on": date.today().isoformat(),
             "review_on": (date.today() + timedelta(days=365)).isoformat(),
         }
-        return str(self._created(REFERRING_MANAGER, "POST", "/api/v1/agreements", body)["id"])
+        made = str(self._created(REFERRING_MANAGER, "POST", "/api/v1/agreements", body)["id"])
+        signed = self.api.post(
+            f"/api/v1/agreements/{made}/document",
+            data={"file": (BytesIO(DOCUMENT_PDF), "agreement.pdf")},
+            headers=self.api_headers(self.user(*REFERRING_MANAGER)),
+        )
+        assert signed.status_code == 200, signed.json
+        return made
 
     @cached_property
     def directory_service_id(self) -> str:
@@ -1421,7 +1441,7 @@ class World:
         user = cell.user
         if rule.startswith("/api/v1/"):
             headers.update(self.api_headers(user))
-            if route.body is new_document:
+            if route.body in (new_document, agreement_document):
                 return self.api.open(path, method=method, data=body, headers=headers)
             return self.api.open(path, method=method, json=body, headers=headers)
         client = self.browser(user)

@@ -8,23 +8,28 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import Response, request
 from flask.views import MethodView
 from flask_login import current_user
 
-from blueprints.api import AUTHENTICATED_ERRORS, Blueprint, documents_errors
+from blueprints.api import AUTHENTICATED_ERRORS, documents_errors
+from blueprints.api.documents import UploadBlueprint
+from referral_app.document_checks import DocumentTooLarge, max_bytes, upload_body_limit
+from referral_app.document_storage import as_download
 from referral_app.models.agreement import Agreement
-from referral_app.policy import Permission, requires
-from referral_app.services import agreement_reports, agreements
+from referral_app.policy import Permission, accepts_uploads, requires
+from referral_app.services import agreement_documents, agreement_reports, agreements
 from referral_app.services.agreement_reports import AgreementReport
 from schemas.agreement import (
     AgreementCreateSchema,
+    AgreementDocumentSchema,
     AgreementReportSchema,
     AgreementSchema,
     AgreementUpdateSchema,
     PeriodSchema,
 )
 
-blp = Blueprint(
+blp = UploadBlueprint(
     "agreements",
     __name__,
     description="Information sharing agreements between agencies, which shares cite, and "
@@ -99,6 +104,64 @@ class AgreementDetail(MethodView):
         agreements.update(current_user, agreement, **data)
         blp.set_etag(etag_data(agreement))
         return agreement
+
+
+@blp.before_request
+def allow_a_document_sized_body() -> None:
+    """As for a referral's documents: refuse a declared length over the
+    limit before anything is read (413), and let the upload's body be as
+    large as a document."""
+    if request.endpoint != "agreements.AgreementDocument" or request.method != "POST":
+        return
+    limit = upload_body_limit()
+    if request.content_length is not None and request.content_length > limit:
+        raise DocumentTooLarge(max_bytes())
+    request.max_content_length = limit
+
+
+@blp.route("/agreements/<uuid:agreement_id>/document")
+class AgreementDocument(MethodView):
+    @requires(Permission.AGREEMENTS_READ)
+    @blp.doc(
+        responses={
+            200: {
+                "description": "The signed agreement, as an attachment of the checked type.",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    )
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 404)
+    def get(self, agreement_id: uuid.UUID) -> Response:
+        """Download the signed agreement (recorded as a disclosure); 404 when
+        none was uploaded or the caller's agency is not a party."""
+        agreement = agreements.get_agreement(current_user, agreement_id)
+        content, content_type, filename = agreement_documents.download_document(
+            current_user, agreement
+        )
+        return as_download(content, content_type, filename)
+
+    @accepts_uploads
+    @requires(Permission.AGREEMENTS_MANAGE)
+    @blp.arguments(
+        AgreementDocumentSchema, location="form_and_files", example={"file": "(the file's bytes)"}
+    )
+    @blp.response(200, AgreementSchema)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 503)
+    def post(self, data: dict[str, Any], agreement_id: uuid.UUID) -> Agreement:
+        """Upload the signed agreement (multipart/form-data), replacing any
+        earlier one: PDF, DOCX or ODT recognised by content (422 for anything
+        else, whatever its name), 413 over the size limit, 422 when the virus
+        scanner flags it, 503 while a configured scanner is unreachable."""
+        agreement = agreements.get_agreement(current_user, agreement_id)
+        upload = data["file"]
+        return agreement_documents.attach_document(
+            current_user,
+            agreement,
+            data=upload.stream.read(max_bytes() + 1),
+            filename=upload.filename or "agreement",
+        )
 
 
 @blp.route("/reports/agreements")

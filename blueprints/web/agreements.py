@@ -11,17 +11,28 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
+from wtforms import ValidationError as CsrfValidationError
 
 from blueprints.web import FormErrors, form_fields, validate
 from blueprints.web.date_input import PARTS, parts_of, read_date
 from blueprints.web.forms import Field, PageErrors, page_errors
 from blueprints.web.sent_once import sent_once
+from referral_app.document_checks import describe_size, max_bytes, upload_body_limit
+from referral_app.document_storage import as_download
+from referral_app.extensions import csrf
 from referral_app.models import LawfulBasis
 from referral_app.models.agreement import Agreement, DataCategory
 from referral_app.policy import Permission, has_permission, requires
-from referral_app.services import agreement_reports, agreements, organisations
-from referral_app.services.errors import Invalid
+from referral_app.services import (
+    agreement_documents,
+    agreement_reports,
+    agreements,
+    organisations,
+)
+from referral_app.services.errors import Invalid, ServiceError
 from schemas.agreement import AgreementCreateSchema
 
 blp = Blueprint("web_agreements", __name__)
@@ -91,6 +102,7 @@ FIELDS = (
     ),
     Field("document_reference", "Where the signed document is kept", "Enter where it is kept"),
 )
+DOCUMENT_FIELD = Field("file", "The signed agreement", "Select the signed agreement", anchor="file")
 CATEGORY_WORDS = {
     DataCategory.IDENTITY_AND_CONTACT: "Identity and contact details",
     DataCategory.FAMILY_AND_HOUSEHOLD: "Family and household",
@@ -200,16 +212,77 @@ def agreement_create() -> Response | tuple[str, int]:
     return redirect(f"/agreements/{agreement.id}")
 
 
-@blp.get("/agreements/<uuid:agreement_id>")
-@requires(Permission.AGREEMENTS_READ)
-def agreement_detail(agreement_id: uuid.UUID) -> str:
+def _render_detail(
+    agreement_id: uuid.UUID, errors: PageErrors | None = None, status: int = 200
+) -> tuple[str, int]:
     agreement = agreements.read_agreement(current_user, agreement_id)
     return render_template(
         "agreements/detail.html",
         agreement=agreement,
         category_words=CATEGORY_WORDS,
         may_manage=agreements.may_manage(current_user, agreement),
+        errors=errors or page_errors({}, (DOCUMENT_FIELD,)),
+    ), status
+
+
+@blp.get("/agreements/<uuid:agreement_id>")
+@requires(Permission.AGREEMENTS_READ)
+def agreement_detail(agreement_id: uuid.UUID) -> tuple[str, int]:
+    return _render_detail(agreement_id)
+
+
+@blp.get("/agreements/<uuid:agreement_id>/document")
+@requires(Permission.AGREEMENTS_READ)
+def agreement_document(agreement_id: uuid.UUID) -> Response:
+    """The signed agreement, as a download (recorded as a disclosure)."""
+    agreement = agreements.get_agreement(current_user, agreement_id)
+    content, content_type, filename = agreement_documents.download_document(current_user, agreement)
+    return as_download(content, content_type, filename)
+
+
+@blp.post("/agreements/<uuid:agreement_id>/document")
+@requires(Permission.AGREEMENTS_MANAGE)
+def agreement_document_upload(agreement_id: uuid.UUID) -> Response | tuple[str, int]:
+    """As a referral's document upload: refuse a body over the limit before
+    reading it (413), then check the CSRF token, then the file."""
+    too_large = page_errors(
+        {"file": [f"The file must be smaller than {describe_size(max_bytes())}"]}, (DOCUMENT_FIELD,)
     )
+    limit = upload_body_limit()
+    if request.content_length is not None and request.content_length > limit:
+        return _render_detail(agreement_id, too_large, 413)
+    request.max_content_length = limit
+    try:
+        token = request.form.get("csrf_token")
+    except RequestEntityTooLarge:
+        return _render_detail(agreement_id, too_large, 413)
+    try:
+        validate_csrf(token)
+    except CsrfValidationError as refusal:
+        raise CSRFError(refusal.args[0]) from None
+    agreement = agreements.get_agreement(current_user, agreement_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _render_detail(
+            agreement_id, page_errors({"file": [DOCUMENT_FIELD.missing]}, (DOCUMENT_FIELD,)), 422
+        )
+    try:
+        agreement_documents.attach_document(
+            current_user,
+            agreement,
+            data=upload.stream.read(max_bytes() + 1),
+            filename=upload.filename,
+        )
+    except ServiceError as refusal:
+        if refusal.status not in (413, 422, 503):
+            raise
+        shown = page_errors(refusal.errors or {"file": [refusal.message]}, (DOCUMENT_FIELD,))
+        return _render_detail(agreement_id, shown, refusal.status)
+    flash("Signed agreement uploaded")
+    return redirect(f"/agreements/{agreement_id}")
+
+
+csrf.exempt(agreement_document_upload)
 
 
 @blp.get("/agreements/<uuid:agreement_id>/edit")

@@ -48,9 +48,13 @@ class Agreement(Model):
     starts_on: Mapped[date] = mapped_column(Date)
     review_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
-    # Where the signed document is kept (a file reference or a link), until
-    # the document store takes uploads of it.
+    # Where the signed paper is kept (a file reference or a link), and the
+    # signed document itself when uploaded: checked by content and stored
+    # encrypted (referral_app.document_storage), served only as a download.
     document_reference: Mapped[str | None] = mapped_column(String(500))
+    document_key: Mapped[str | None] = mapped_column(String(100))
+    document_filename: Mapped[str | None] = mapped_column(String(200))
+    document_content_type: Mapped[str | None] = mapped_column(String(100))
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_by_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

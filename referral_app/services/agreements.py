@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from referral_app.extensions import db
 from referral_app.models import LawfulBasis, Organisation, Role, Share, User, uk_today, utcnow
-from referral_app.models.agreement import Agreement, AgreementParty, DataCategory
+from referral_app.models.agreement import Agreement, AgreementParty
 from referral_app.services import audit, notifications
 from referral_app.services.errors import Forbidden, Invalid, NotFound
 
@@ -354,8 +354,6 @@ def citation_for(
             return {"agreement_id": agreement.id, "no_agreement_reason": None}
     return {"agreement_id": None, "no_agreement_reason": reason}
 
-
-CATEGORIES = tuple(DataCategory)
 
 __all__ = [
     "NEITHER",

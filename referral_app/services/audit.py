@@ -63,6 +63,7 @@ DISCLOSURES = frozenset(
         "referral.fhir_exported",
         "report.screening_themes",
         "report.agreements",
+        "agreement.document_downloaded",
         "action.list",
         "meeting.read",
         "meeting.list",

@@ -106,6 +106,8 @@ ACTIONS: dict[str, str] = {
     "agreement.read": "Information sharing agreement read",
     "agreement.created": "Information sharing agreement recorded",
     "agreement.updated": "Information sharing agreement changed",
+    "agreement.document_added": "Signed information sharing agreement uploaded",
+    "agreement.document_downloaded": "Signed information sharing agreement downloaded",
     "report.agreements": "Shares per information sharing agreement reported",
     "referral.shares_read": "Shares read",
     "referral.update": "Referral changed",

@@ -121,3 +121,37 @@ def test_the_report_page_shows_counts_and_reasons_to_an_auditor(client, app, wor
     notices = auditor.get("/notifications").get_data(as_text=True)
     assert "Shared without an agreement" in notices
     assert 'href="/agreements"' in auditor.get("/").get_data(as_text=True)
+
+
+def test_the_signed_agreement_is_uploaded_and_downloaded_from_its_page(client, app, world):
+    from io import BytesIO
+
+    from tests.conftest import csrf_token
+    from tests.documents.samples import PDF_BYTES, PNG_BYTES
+
+    made = make_agreement(client, world.yjs_manager, world.yjs, world.charity).json
+    path = f"/agreements/{made['id']}"
+    manager = sign_in(app, world.yjs_manager.user)
+    assert "Upload the signed agreement" in manager.get(path).get_data(as_text=True)
+    picture = manager.post(
+        f"{path}/document",
+        data={"csrf_token": csrf_token(manager), "file": (BytesIO(PNG_BYTES), "signed.pdf")},
+    )
+    assert picture.status_code == 422
+    assert error_messages(picture.get_data(as_text=True)) == [
+        "The agreement must be a PDF, Word (DOCX) or OpenDocument (ODT) file"
+    ]
+    done = manager.post(
+        f"{path}/document",
+        data={"csrf_token": csrf_token(manager), "file": (BytesIO(PDF_BYTES), "signed.pdf")},
+    )
+    assert done.status_code == 302
+    charity = sign_in(app, world.charity_worker.user)
+    assert "Download signed.pdf" in charity.get(path).get_data(as_text=True)
+    assert "Upload the signed agreement" not in charity.get(path).get_data(as_text=True)
+    got = charity.get(f"{path}/document")
+    assert got.status_code == 200
+    assert got.data == PDF_BYTES
+    assert got.headers["Content-Disposition"].startswith("attachment")
+    police = sign_in(app, world.police_manager.user)
+    assert police.get(f"{path}/document").status_code == 404
