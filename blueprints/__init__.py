@@ -17,12 +17,14 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api import directory as api_directory
     from blueprints.api import meetings as api_meetings
     from blueprints.api import notifications as api_notifications
+    from blueprints.api import oauth as api_oauth
     from blueprints.api import organisations as api_organisations
     from blueprints.api import referrals as api_referrals
     from blueprints.api import reports as api_reports
     from blueprints.api import documents as api_documents
     from blueprints.api import fhir as api_fhir
     from blueprints.api import screenings as api_screenings
+    from blueprints.api import system_accounts as api_system_accounts
     from blueprints.api import users as api_users
     from blueprints.web import account as web_account
     from blueprints.web import actions as web_actions
@@ -98,6 +100,8 @@ def register_blueprints(app: Flask) -> None:
         api_consent.blp,
         api_fhir.blp,
         api_directory.blp,
+        api_oauth.blp,
+        api_system_accounts.blp,
     ):
         csrf.exempt(api_blueprint)
         api.register_blueprint(api_blueprint, url_prefix="/api/v1")

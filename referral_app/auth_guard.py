@@ -38,6 +38,8 @@ def load_user_from_request(req: Request) -> User | None:
         auth_session = _resolve(cookie_secret, SessionKind.BROWSER)
     if auth_session is None:
         return None
+    if auth_session.user.is_system and auth_session.kind is not SessionKind.API_TOKEN:
+        return None  # a system account never uses the pages
     g.auth_session = auth_session
     return auth_session.user
 
@@ -92,7 +94,16 @@ def guard() -> Response | None:
         has_body = bool(request.content_length) or "chunked" in request.headers.get(
             "Transfer-Encoding", ""
         )
-        if has_body and request.mimetype != "application/json" and not _takes_upload():
+        # The OAuth token endpoint takes a form (public, its own checks).
+        form_ok = request.endpoint in policy.FORM_BODY_ENDPOINTS and (
+            request.mimetype == "application/x-www-form-urlencoded"
+        )
+        if (
+            has_body
+            and request.mimetype != "application/json"
+            and not _takes_upload()
+            and not form_ok
+        ):
             return error_response(415)
     endpoint = request.endpoint
     if endpoint is None:
@@ -105,6 +116,7 @@ def guard() -> Response | None:
     if (
         current_app.config["MFA_REQUIRED"]
         and not current_user.totp_secret
+        and not current_user.is_system
         and endpoint not in policy.MFA_ENROLMENT_ENDPOINTS
     ):
         # Nothing but enrolling (or signing out) until an authenticator is set up.
@@ -118,7 +130,10 @@ def guard() -> Response | None:
     # From here on the database itself scopes case rows to the user's agency.
     g.rls_token = rls.scope_to(db.session, current_user.organisation_id)
     permission = required_permission(current_app, endpoint, request.method)
-    if permission is None or not policy.has_permission(current_user, permission):
+    # A system's token asked for fewer permissions (`scope`): only those.
+    scope = getattr(g.get("auth_session"), "scope", None)
+    out_of_scope = scope is not None and str(permission) not in scope.split()
+    if permission is None or out_of_scope or not policy.has_permission(current_user, permission):
         audit.record_denial(
             "access.denied",
             current_user,

@@ -82,6 +82,11 @@ class Config:
     HSTS_SECONDS = 0
 
     API_TOKEN_LIFETIME = timedelta(hours=8)
+    # System accounts (services.system_accounts, services.oauth): how long a
+    # client credentials token lasts, and how long a replaced client secret
+    # keeps working after a rotation (unless retired sooner).
+    SYSTEM_TOKEN_MINUTES = 15
+    SYSTEM_SECRET_GRACE = timedelta(days=7)
 
     # Failed sign-ins allowed per account and per client address (Flask-Limiter
     # notation), on the login page and the token endpoint together.
@@ -106,11 +111,6 @@ class Config:
     MAIL_FROM = "referrals@localhost"
     OUTBOX_MAX_ATTEMPTS = 10
 
-    # Children's details and case text are anonymised this many days after
-    # their last referral ended (closed, declined or withdrawn).
-    RETENTION_DAYS = 6 * 365
-
-    # Days a submitted referral may wait for triage, by risk level.
     # Event delivery (services/event_delivery.py): a webhook call's timeout
     # in seconds; the back-off between attempts (doubling from the first,
     # at most the second, in seconds); a subscription is disabled after this
@@ -124,6 +124,11 @@ class Config:
     # production, where every endpoint is https to a public address.
     ALLOW_HTTP_LOOPBACK_WEBHOOKS = False
 
+    # Children's details and case text are anonymised this many days after
+    # their last referral ended (closed, declined or withdrawn).
+    RETENTION_DAYS = 6 * 365
+
+    # Days a submitted referral may wait for triage, by risk level.
     TRIAGE_DEADLINE_DAYS: ClassVar[dict[str, float]] = {"high": 1, "medium": 3, "low": 7}
 
     # After this many failed sign-ins in a row an account pauses for
@@ -170,7 +175,26 @@ class Config:
                     "scheme": "bearer",
                     "description": "A token from POST /api/v1/auth/tokens, sent as "
                     "`Authorization: Bearer <token>`; it lasts 8 hours or until revoked.",
-                }
+                },
+                "oauth2ClientCredentials": {
+                    "type": "oauth2",
+                    "description": "For system accounts: exchange the client id and secret an "
+                    "org admin registered for a short-lived bearer token (15 minutes), sent "
+                    "as `Authorization: Bearer <token>`. Scopes are permission names.",
+                    "flows": {
+                        "clientCredentials": {
+                            "tokenUrl": "/api/v1/oauth/token",
+                            "scopes": {
+                                "referrals:read": "Read the agency's referrals",
+                                "referrals:create": "Create referrals",
+                                "referrals:update": "Change draft referrals",
+                                "referrals:transition": "Submit or withdraw referrals",
+                                "notes:create": "Add notes",
+                                "actions:work": "Work actions",
+                            },
+                        }
+                    },
+                },
             }
         },
     }
@@ -249,6 +273,8 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
     WTF_CSRF_ENABLED = True
+    # The event tests' receivers listen on 127.0.0.1 over plain http.
+    ALLOW_HTTP_LOOPBACK_WEBHOOKS = True
     # The suite signs in hundreds of times from one address; the throttling
     # tests switch it back on in apps of their own.
     RATELIMIT_ENABLED = False
@@ -273,8 +299,6 @@ CONFIGS: dict[str, type[Config]] = {
 
 
 def config_from_environment() -> type[Config]:
-    # The event tests' receivers listen on 127.0.0.1 over plain http.
-    ALLOW_HTTP_LOOPBACK_WEBHOOKS = True
     """The class named by APP_ENV (development, testing, production); development by default."""
     name = os.environ.get("APP_ENV", "development")
     try:

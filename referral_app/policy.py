@@ -59,6 +59,15 @@ class Permission(enum.StrEnum):
     # The service directory (services.directory): services, not case data,
     # found by the case roles who refer to them.
     DIRECTORY_READ = "directory:read"
+    # Events about held referrals (services.events): the pull feed, read by
+    # the case roles and by systems granted it (ids only, scoped as any read);
+    # webhook subscriptions, managed by the agency's org admins (a connection
+    # to one of its systems, like its accounts: no case data in them).
+    EVENTS_READ = "events:read"
+    EVENTS_MANAGE = "events:manage"
+    # System accounts (services.system_accounts): registered, rotated and
+    # revoked by their agency's org admins.
+    SYSTEMS_MANAGE = "systems:manage"
 
 
 _EVERYONE = frozenset({Permission.ACCOUNT_SELF, Permission.ORGANISATIONS_READ})
@@ -74,6 +83,7 @@ _CASE_WORK = _EVERYONE | {
     Permission.MEETINGS_READ,
     Permission.AGREEMENTS_READ,
     Permission.DIRECTORY_READ,
+    Permission.EVENTS_READ,
 }
 
 # Roles that work cases: everyone else (org admins, auditors, system admins)
@@ -95,7 +105,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.AGREEMENTS_MANAGE,
         Permission.AGREEMENTS_REPORT,
     },
-    Role.ORG_ADMIN: _EVERYONE | {Permission.USERS_READ, Permission.USERS_MANAGE},
+    Role.ORG_ADMIN: _EVERYONE
+    | {
+        Permission.USERS_READ,
+        Permission.USERS_MANAGE,
+        Permission.SYSTEMS_MANAGE,
+        Permission.EVENTS_MANAGE,
+    },
     # Auditors are told of shares made without an agreement (notifications
     # that name agencies, never a child) and read the agreements report.
     Role.AUDITOR: _EVERYONE
@@ -115,6 +131,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     },
 }
 
+# What an org admin may grant a system account of their agency: case work a
+# referrer does (a system acts with a referrer's object-level rights,
+# models.user.SYSTEM_ROLES), never administration.
+SYSTEM_GRANTABLE = frozenset(ROLE_PERMISSIONS[Role.REFERRER] - _EVERYONE)
+
 # Roles each administrator may grant. A system admin runs the directory and
 # the org admins, never case work; an org admin runs their own agency's staff.
 GRANTABLE_ROLES: dict[Role, frozenset[Role]] = {
@@ -133,11 +154,16 @@ PUBLIC_ENDPOINTS = frozenset(
         "health.readyz",
         "web_auth.login",
         "auth.Tokens",
+        "oauth.Token",
         "api-docs.openapi_json",
         "web_api_docs.docs",
         "web_api_docs.asset",
     }
 )
+
+# API endpoints whose body is a form (application/x-www-form-urlencoded), not
+# JSON: the OAuth 2.0 token endpoint, as RFC 6749 says.
+FORM_BODY_ENDPOINTS = frozenset({"oauth.Token"})
 
 # What a signed-in user without an authenticator may reach when MFA is required.
 MFA_ENROLMENT_ENDPOINTS = frozenset({"web_account.totp", "web_auth.logout"})
@@ -145,6 +171,7 @@ MFA_ENROLMENT_ENDPOINTS = frozenset({"web_account.totp", "web_auth.logout"})
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
 
 PERMISSION_ATTRIBUTE = "_required_permission"
+_PERMISSION_NAMES = frozenset(str(permission) for permission in Permission)
 
 
 def requires(permission: Permission) -> Callable[[ViewFunc], ViewFunc]:
@@ -171,6 +198,12 @@ def accepts_uploads(view: ViewFunc) -> ViewFunc:
 
 
 def permissions_of(user: User) -> frozenset[Permission]:
+    if user.is_system:
+        system = user.system_account
+        if system is None or system.revoked_at is not None:
+            return frozenset()
+        named = {Permission(name) for name in system.permissions if name in _PERMISSION_NAMES}
+        return frozenset(named & SYSTEM_GRANTABLE) | {Permission.ACCOUNT_SELF}
     granted: set[Permission] = set()
     for role in user.roles:
         granted |= ROLE_PERMISSIONS[role]

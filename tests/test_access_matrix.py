@@ -714,6 +714,41 @@ def agreement_change_form(cell: Cell) -> dict[str, Any]:
     return _agreement_form(cell, ("referring", "receiving"))
 
 
+def new_system(cell: Cell) -> dict[str, Any]:
+    return {"name": f"Records system {cell.n}", "permissions": ["referrals:read"]}
+
+
+def new_system_form(cell: Cell) -> dict[str, Any]:
+    return {"name": f"Records system {cell.n}", "permissions": "referrals:read"}
+
+
+def change_system(cell: Cell) -> dict[str, Any]:
+    return {"description": f"Changed {cell.n}"}
+
+
+def system_token(cell: Cell) -> dict[str, Any]:
+    """The client credentials of a system of "home" (a form, as RFC 6749 says)."""
+    system = cell.world.system_account("home")
+    return {
+        "grant_type": "client_credentials",
+        "client_id": system["client_id"],
+        "client_secret": system["client_secret"],
+    }
+
+
+def about_systems(*, body: Builder | None = None) -> Route:
+    """A system account of the caller's organisation or another: org admins
+    manage their own agency's (404 for another's); no other role may."""
+    expected: Expected = {}
+    for role in ROLES:
+        for relation in USER_RELATIONS:
+            if role == ORG_ADMIN:
+                expected[role, relation] = ALLOW if relation == OWN_ORG else HIDDEN
+            else:
+                expected[role, relation] = FORBIDDEN
+    return Route(USER_RELATIONS, expected, LOGIN, body)
+
+
 def agreement_document(cell: Cell) -> dict[str, Any]:
     """The signed agreement: a multipart upload, as a referral's document."""
     return {"file": (BytesIO(DOCUMENT_PDF), "agreement.pdf")}
@@ -787,6 +822,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/login"): public(),
     ("POST", "/login"): public(body=sign_in_form),
     ("POST", "/api/v1/auth/tokens"): public(body=sign_in_api),
+    ("POST", "/api/v1/oauth/token"): public(body=system_token),
     # -- the caller's own account -------------------------------------------
     ("GET", "/api/v1/me"): by_role(ROLES),
     ("DELETE", "/api/v1/auth/tokens/current"): by_role(ROLES),
@@ -820,6 +856,17 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/admin/users/<uuid:user_id>/sign-out"): about_users(HIDDEN),
     ("POST", "/admin/users/<uuid:user_id>/enrolment-code"): about_users(HIDDEN),
     ("POST", "/api/v1/users/<uuid:user_id>/enrolment-code"): about_users(HIDDEN),
+    # -- system accounts (org admins, their own agency's) ---------------------
+    ("GET", "/api/v1/system-accounts"): by_role((ORG_ADMIN,)),
+    ("POST", "/api/v1/system-accounts"): by_role((ORG_ADMIN,), body=new_system),
+    ("GET", "/api/v1/system-accounts/<uuid:system_id>"): about_systems(),
+    ("PATCH", "/api/v1/system-accounts/<uuid:system_id>"): about_systems(body=change_system),
+    ("POST", "/api/v1/system-accounts/<uuid:system_id>/secrets"): about_systems(),
+    # Its only live secret: 409 (rotate first), past the access checks.
+    ("DELETE", "/api/v1/system-accounts/<uuid:system_id>/secrets/<uuid:secret_id>"): (
+        about_systems()
+    ),
+    ("POST", "/api/v1/system-accounts/<uuid:system_id>/revoke"): about_systems(),
     # -- the audit trail -----------------------------------------------------
     ("GET", "/api/v1/audit-events"): by_role((AUDITOR, SYSTEM_ADMIN)),
     ("GET", "/api/v1/audit-events/verify"): by_role((AUDITOR, SYSTEM_ADMIN)),
@@ -1305,6 +1352,15 @@ class World:
         assert response.status_code == 201, response.json
         return str(response.json["id"])
 
+    def system_account(self, org_name: str) -> dict[str, Any]:
+        """A system account of the organisation (the creation's answer)."""
+        made = self.__dict__.setdefault("_systems", {})
+        if org_name not in made:
+            body = {"name": "Records system", "permissions": ["referrals:read"]}
+            path = "/api/v1/system-accounts"
+            made[org_name] = self._created((ORG_ADMIN, org_name), "POST", path, body)
+        return made[org_name]  # type: ignore[no-any-return]
+
     @cached_property
     def agreement_id(self) -> str:
         """An agreement between the referring and the receiving agency."""
@@ -1427,6 +1483,10 @@ class World:
             return "1"
         if name == "service_id":
             return self.directory_service_id
+        if name == "system_id":
+            return self.system_account(TARGET_ORG[relation])["system"]["id"]
+        if name == "secret_id":
+            return self.system_account(TARGET_ORG[relation])["secret_id"]
         raise AssertionError(f"no value for <{name}>: teach World.placeholder about it")
 
     def call(self, method: str, rule: str, route: Route, role: str, relation: str) -> TestResponse:
@@ -1441,7 +1501,7 @@ class World:
         user = cell.user
         if rule.startswith("/api/v1/"):
             headers.update(self.api_headers(user))
-            if route.body in (new_document, agreement_document):
+            if route.body in (new_document, agreement_document, system_token):
                 return self.api.open(path, method=method, data=body, headers=headers)
             return self.api.open(path, method=method, json=body, headers=headers)
         client = self.browser(user)

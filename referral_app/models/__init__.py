@@ -102,3 +102,5 @@ from referral_app.models import event as event
 from referral_app.models import sso as sso
 from referral_app.models import system_account as system_account
 from referral_app.models.directory import DirectoryService, DirectoryServiceStatus  # noqa: F401
+from referral_app.models.system_account import SystemAccount, SystemSecret  # noqa: F401
+from referral_app.models.user import UserKind  # noqa: F401

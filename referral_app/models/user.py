@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -20,6 +21,9 @@ from referral_app.extensions import Model
 from referral_app.models.organisation import Organisation, enum_column
 from referral_app.models.types import UTCDateTime, new_uuid, utcnow
 
+if TYPE_CHECKING:
+    from referral_app.models.system_account import SystemAccount
+
 
 class Role(enum.StrEnum):
     REFERRER = "referrer"
@@ -28,6 +32,19 @@ class Role(enum.StrEnum):
     ORG_ADMIN = "org_admin"
     AUDITOR = "auditor"
     SYSTEM_ADMIN = "system_admin"
+
+
+class UserKind(enum.StrEnum):
+    """A person, or another system of the agency (models.system_account):
+    no password, no e-mail sign-in, no pages; API tokens by client credentials."""
+
+    PERSON = "person"
+    SYSTEM = "system"
+
+
+# The object-level rights a system account acts with (lifecycle rules,
+# pickers): a referrer's. Its permissions are the subset its admin granted.
+SYSTEM_ROLES = frozenset({Role.REFERRER})
 
 
 class User(Model):
@@ -62,6 +79,9 @@ class User(Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    kind: Mapped[UserKind] = mapped_column(
+        enum_column(UserKind, "user_kind"), default=UserKind.PERSON, server_default="person"
+    )
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
     # Loaded on demand: the signed-in user's come with the session lookup
@@ -71,8 +91,19 @@ class User(Model):
         back_populates="user", cascade="all, delete-orphan", lazy="select"
     )
 
+    # A system account's own row (None for a person): loaded on demand.
+    system_account: Mapped[SystemAccount | None] = relationship(
+        foreign_keys="SystemAccount.user_id", back_populates="user", lazy="select"
+    )
+
+    @property
+    def is_system(self) -> bool:
+        return self.kind is UserKind.SYSTEM
+
     @property
     def roles(self) -> frozenset[Role]:
+        if self.kind is UserKind.SYSTEM:
+            return SYSTEM_ROLES
         return frozenset(grant.role for grant in self.role_grants)
 
     def set_roles(self, roles: set[Role] | frozenset[Role] | list[Role]) -> None:
@@ -141,6 +172,9 @@ class AuthSession(Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A system's token asked for fewer permissions than the system holds: the
+    # permission names it may use, space-separated (None: all the user's).
+    scope: Mapped[str | None] = mapped_column(String(1000))
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 

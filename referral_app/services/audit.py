@@ -120,6 +120,13 @@ class PendingEvent:
     client_ip: str | None
 
 
+def _role_of(actor: User | None) -> str | None:
+    """The actor's roles; "system" for a system account (models.user.UserKind)."""
+    if actor is None:
+        return None
+    return "system" if actor.is_system else ",".join(sorted(actor.roles))
+
+
 def _event(
     action: str,
     actor: User | None,
@@ -138,7 +145,7 @@ def _event(
         occurred_at=utcnow(),
         actor_user_id=actor.id if actor is not None else None,
         actor_organisation_id=actor.organisation_id if actor is not None else None,
-        actor_role=",".join(sorted(actor.roles)) if actor is not None else None,
+        actor_role=_role_of(actor),
         record_type=record_type,
         record_id=str(record_id) if record_id is not None else None,
         record_ids=[str(item) for item in record_ids] if record_ids is not None else None,
