@@ -21,6 +21,7 @@ from referral_app.models import Organisation, OrganisationKind, Role, User
 from referral_app.services import (
     demo_agreements,
     demo_consent,
+    demo_directory,
     demo_documents,
     demo_meetings,
     demo_referrals,
@@ -104,6 +105,7 @@ def seed_demo() -> Seeded:
                 roles=demo.roles,
                 password=DEMO_PASSWORD,
             )
+    demo_directory.load_directory()  # services, not case data: loaded once
     if demo_referrals.loaded():
         return Seeded(DEMO_USERS, referrals=0, already_loaded=True)
     demo_agreements.load_agreements()  # before the shares, which cite them
