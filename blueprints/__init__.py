@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api import chronology as api_chronology
     from blueprints.api import consent as api_consent
     from blueprints.api import directory as api_directory
+    from blueprints.api import events as api_events
     from blueprints.api import meetings as api_meetings
     from blueprints.api import notifications as api_notifications
     from blueprints.api import oauth as api_oauth
@@ -37,6 +38,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import chronology as web_chronology
     from blueprints.web import consent as web_consent
     from blueprints.web import directory as web_directory
+    from blueprints.web import events as web_events
     from blueprints.web import meeting_forms as web_meeting_forms
     from blueprints.web import meetings as web_meetings
     from blueprints.web import notifications as web_notifications
@@ -76,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
         web_consent.blp,
         web_documents.blp,
         web_directory.blp,
+        web_events.blp,
     ):
         app.register_blueprint(blueprint)
 
@@ -100,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         api_consent.blp,
         api_fhir.blp,
         api_directory.blp,
+        api_events.blp,
         api_oauth.blp,
         api_system_accounts.blp,
     ):

@@ -103,6 +103,17 @@ def notices_and_outbox() -> None:
     in_app(outbox.send_pending)
 
 
+@huey.periodic_task(crontab(minute="*"), retries=RETRIES, retry_delay=RETRY_DELAY)
+def deliver_events() -> int:
+    """Events written since the last run sequenced (the feed's order), then
+    the webhooks that are due sent: each subscription's in order, a failed
+    one retried with back-off, a subscription failing too long disabled
+    (services/event_delivery.py). Returns how many were delivered."""
+    from referral_app.services import event_delivery
+
+    return int(in_app(event_delivery.run).delivered)
+
+
 @huey.periodic_task(crontab(minute="0", hour="7"), retries=RETRIES, retry_delay=RETRY_DELAY)
 def actions_due() -> int:
     """The morning's notices: actions due tomorrow, and those now overdue."""

@@ -736,6 +736,29 @@ def system_token(cell: Cell) -> dict[str, Any]:
     }
 
 
+def new_subscription(cell: Cell) -> dict[str, Any]:
+    """A webhook subscription to a loopback receiver (allowed in TestingConfig;
+    nothing is sent when it is made)."""
+    return {"url": f"http://127.0.0.1:9/hooks/{cell.n}", "description": f"Records {cell.n}"}
+
+
+def change_subscription(cell: Cell) -> dict[str, Any]:
+    return {"description": f"Changed {cell.n}"}
+
+
+def about_subscriptions(*, body: Builder | None = None) -> Route:
+    """An event subscription of the caller's organisation or another: org
+    admins manage their own agency's (404 for another's); no other role may."""
+    expected: Expected = {}
+    for role in ROLES:
+        for relation in USER_RELATIONS:
+            if role == ORG_ADMIN:
+                expected[role, relation] = ALLOW if relation == OWN_ORG else HIDDEN
+            else:
+                expected[role, relation] = FORBIDDEN
+    return Route(USER_RELATIONS, expected, LOGIN, body)
+
+
 def about_systems(*, body: Builder | None = None) -> Route:
     """A system account of the caller's organisation or another: org admins
     manage their own agency's (404 for another's); no other role may."""
@@ -867,6 +890,28 @@ MATRIX: dict[tuple[str, str], Route] = {
         about_systems()
     ),
     ("POST", "/api/v1/system-accounts/<uuid:system_id>/revoke"): about_systems(),
+    # -- events: the pull feed (case roles: ids of what their agency holds,
+    # scoped as any read) and webhook subscriptions (org admins, their own) --
+    ("GET", "/api/v1/events"): by_role(CASE_ROLES),
+    ("GET", "/api/v1/event-subscriptions"): by_role((ORG_ADMIN,)),
+    ("POST", "/api/v1/event-subscriptions"): by_role((ORG_ADMIN,), body=new_subscription),
+    ("GET", "/api/v1/event-subscriptions/<uuid:subscription_id>"): about_subscriptions(),
+    ("PATCH", "/api/v1/event-subscriptions/<uuid:subscription_id>"): about_subscriptions(
+        body=change_subscription
+    ),
+    ("DELETE", "/api/v1/event-subscriptions/<uuid:subscription_id>"): about_subscriptions(),
+    ("POST", "/api/v1/event-subscriptions/<uuid:subscription_id>/secret"): about_subscriptions(),
+    ("POST", "/api/v1/event-subscriptions/<uuid:subscription_id>/enable"): about_subscriptions(),
+    ("GET", "/api/v1/event-subscriptions/<uuid:subscription_id>/deliveries"): (
+        about_subscriptions()
+    ),
+    ("GET", "/admin/events"): by_role((ORG_ADMIN,)),
+    ("GET", "/admin/events/new"): by_role((ORG_ADMIN,)),
+    ("POST", "/admin/events/new"): by_role((ORG_ADMIN,), body=new_subscription),
+    ("GET", "/admin/events/<uuid:subscription_id>"): about_subscriptions(),
+    ("POST", "/admin/events/<uuid:subscription_id>/secret"): about_subscriptions(),
+    ("POST", "/admin/events/<uuid:subscription_id>/enable"): about_subscriptions(),
+    ("POST", "/admin/events/<uuid:subscription_id>/delete"): about_subscriptions(),
     # -- the audit trail -----------------------------------------------------
     ("GET", "/api/v1/audit-events"): by_role((AUDITOR, SYSTEM_ADMIN)),
     ("GET", "/api/v1/audit-events/verify"): by_role((AUDITOR, SYSTEM_ADMIN)),
@@ -1352,6 +1397,15 @@ class World:
         assert response.status_code == 201, response.json
         return str(response.json["id"])
 
+    def event_subscription(self, org_name: str) -> str:
+        """The id of an event subscription of the organisation."""
+        made = self.__dict__.setdefault("_subscriptions", {})
+        if org_name not in made:
+            body = {"url": "http://127.0.0.1:9/hooks"}
+            path = "/api/v1/event-subscriptions"
+            made[org_name] = str(self._created((ORG_ADMIN, org_name), "POST", path, body)["id"])
+        return made[org_name]  # type: ignore[no-any-return]
+
     def system_account(self, org_name: str) -> dict[str, Any]:
         """A system account of the organisation (the creation's answer)."""
         made = self.__dict__.setdefault("_systems", {})
@@ -1487,6 +1541,8 @@ class World:
             return self.system_account(TARGET_ORG[relation])["system"]["id"]
         if name == "secret_id":
             return self.system_account(TARGET_ORG[relation])["secret_id"]
+        if name == "subscription_id":
+            return self.event_subscription(TARGET_ORG[relation])
         raise AssertionError(f"no value for <{name}>: teach World.placeholder about it")
 
     def call(self, method: str, rule: str, route: Route, role: str, relation: str) -> TestResponse:

@@ -86,23 +86,37 @@ class Event(Model):
         """The Standard Webhooks message id: the same for every try."""
         return f"evt_{self.seq}"
 
+    def _subject(self, *types: EventType) -> uuid.UUID | None:
+        return self.subject_id if self.type in types else None
+
+    @property
+    def note_id(self) -> uuid.UUID | None:
+        return self._subject(EventType.NOTE_SHARED)
+
+    @property
+    def share_id(self) -> uuid.UUID | None:
+        return self._subject(EventType.SHARE_GRANTED, EventType.SHARE_REVOKED)
+
+    @property
+    def action_id(self) -> uuid.UUID | None:
+        return self._subject(EventType.ACTION_DUE)
+
     def payload(self) -> dict[str, Any]:
-        """What a receiver is sent and the feed lists: ids, type and time only."""
-        body: dict[str, Any] = {
+        """What a receiver is sent, and the feed lists (schemas.event.EventSchema):
+        ids, type and time only."""
+
+        def text(value: uuid.UUID | None) -> str | None:
+            return str(value) if value is not None else None
+
+        return {
             "id": self.seq,
             "type": str(self.type),
             "occurred_at": self.occurred_at.isoformat(),
             "referral_id": str(self.referral_id),
+            "note_id": text(self.note_id),
+            "share_id": text(self.share_id),
+            "action_id": text(self.action_id),
         }
-        if self.subject_id is not None:
-            key = {
-                EventType.NOTE_SHARED: "note_id",
-                EventType.SHARE_GRANTED: "share_id",
-                EventType.SHARE_REVOKED: "share_id",
-                EventType.ACTION_DUE: "action_id",
-            }.get(self.type, "subject_id")
-            body[key] = str(self.subject_id)
-        return body
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.type}>"

@@ -68,6 +68,8 @@ DISCLOSURES = frozenset(
         "meeting.read",
         "meeting.list",
         "child.read",
+        "event.feed_read",
+        "event.delivered",
         "child.match",
         "child.export",
         "report.summary",

@@ -196,7 +196,8 @@ def _disable(subscription: EventSubscription, now: datetime, reason: str) -> Non
                 subject="An event subscription of your agency was turned off",
                 body=(
                     f"Events stopped going to {subscription.url}: {reason}\n\n"
-                    f"See the delivery log and turn it back on: {base_url}/events\n"
+                    "See the delivery log and turn it back on: "
+                    f"{base_url}/admin/events/{subscription.id}\n"
                 ),
             )
         )
