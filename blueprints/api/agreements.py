@@ -148,7 +148,7 @@ class AgreementDocument(MethodView):
         AgreementDocumentSchema, location="form_and_files", example={"file": "(the file's bytes)"}
     )
     @blp.response(200, AgreementSchema)
-    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 503)
+    @documents_errors(blp, *AUTHENTICATED_ERRORS, 400, 404, 413, 415, 503)
     def post(self, data: dict[str, Any], agreement_id: uuid.UUID) -> Agreement:
         """Upload the signed agreement (multipart/form-data), replacing any
         earlier one: PDF, DOCX or ODT recognised by content (422 for anything
