@@ -64,6 +64,7 @@ def _owner_refusal(owning_organisation_id: uuid.UUID, owner_id: uuid.UUID | None
         owner is None
         or not owner.active
         or owner.organisation_id != owning_organisation_id
+        or owner.is_system
         or not owner.roles & CASE_ROLES
     ):
         return "Choose an active member of staff of the owning agency."
@@ -323,7 +324,7 @@ def owners_to_choose(organisation_id: uuid.UUID) -> list[User]:
         .where(User.organisation_id == organisation_id, User.active.is_(True))
         .order_by(User.full_name, User.id)
     )
-    return [user for user in candidates if user.roles & CASE_ROLES]
+    return [user for user in candidates if user.roles & CASE_ROLES and not user.is_system]
 
 
 def notify_due(today: date | None = None) -> int:

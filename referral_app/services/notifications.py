@@ -72,7 +72,12 @@ def notify(
     seen: set[uuid.UUID] = set()
     base_url = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
     for user in recipients:
-        if user.id in seen or (actor is not None and user.id == actor.id) or not user.active:
+        if (
+            user.id in seen
+            or (actor is not None and user.id == actor.id)
+            or not user.active
+            or user.is_system  # a system fetches what it needs; no notices, no e-mail
+        ):
             continue
         seen.add(user.id)
         notification = Notification(recipient_id=user.id, kind=kind, referral=referral)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from referral_app import policy
 from referral_app.extensions import db
-from referral_app.models import Organisation, Role, User, utcnow
+from referral_app.models import Organisation, Role, User, UserKind, utcnow
 from referral_app.services import audit, credentials, paging
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -27,7 +27,8 @@ def normalise_email(email: str) -> str:
 
 
 def _visible_users(actor: User) -> Select[User]:
-    query = select(User).options(selectinload(User.role_grants))
+    # People only: system accounts are managed on their own pages (services.system_accounts).
+    query = select(User).options(selectinload(User.role_grants)).where(User.kind == UserKind.PERSON)
     if not actor.has_role(Role.SYSTEM_ADMIN):
         query = query.where(User.organisation_id == actor.organisation_id)
     return query
