@@ -96,6 +96,7 @@ CSV_EXPORT_ENDPOINTS = (
     "reports.ReferralsCsv",
     "web_reports.referrals_csv",
     "web_chronology.child_chronology_csv",
+    "web_agreements.agreement_report_csv",
 )
 
 

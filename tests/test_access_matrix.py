@@ -77,6 +77,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from referral_app import document_storage
 from referral_app.extensions import db
 from referral_app.models import (
     DirectoryService,
@@ -88,10 +89,19 @@ from referral_app.models import (
     User,
     utcnow,
 )
+from referral_app.models.sso import IdentityProvider
 from referral_app.services import saved_searches
 from tests.conftest import csrf_token
 from tests.documents.samples import PDF_BYTES as DOCUMENT_PDF
-from tests.factories import PASSWORD, Factory, OrgInfo, UserInfo, bearer, token_for
+from tests.factories import (
+    PASSWORD,
+    Factory,
+    OrgInfo,
+    UserInfo,
+    bearer,
+    commit_and_seal,
+    token_for,
+)
 from tests.referral_helpers import SHARE_REASON, referral_body
 from tests.screenings.conftest import answers as screening_answers
 
@@ -759,6 +769,23 @@ def about_subscriptions(*, body: Builder | None = None) -> Route:
     return Route(USER_RELATIONS, expected, LOGIN, body)
 
 
+def provider_change(cell: Cell) -> dict[str, Any]:
+    return {"display_name": f"Agency accounts {cell.n}", "trust_provider_mfa": True}
+
+
+def provider_form(cell: Cell) -> dict[str, Any]:
+    return {
+        "display_name": f"Agency accounts {cell.n}",
+        "issuer": "https://login.example.org/tenant/v2.0",
+        "client_id": "referrals",
+        "client_secret": "a client secret of the provider",
+        "user_claim": "sub",
+        "mfa_values": "mfa otp",
+        "password_sign_in": "true",
+        "enabled": "true",
+    }
+
+
 def about_systems(*, body: Builder | None = None) -> Route:
     """A system account of the caller's organisation or another: org admins
     manage their own agency's (404 for another's); no other role may."""
@@ -846,6 +873,14 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/login"): public(body=sign_in_form),
     ("POST", "/api/v1/auth/tokens"): public(body=sign_in_api),
     ("POST", "/api/v1/oauth/token"): public(body=system_token),
+    # Single sign-on: choosing the agency, going to its provider (an agency
+    # without one, or a callback or security code without a sign-in started
+    # in this browser, is sent back to the choice).
+    ("GET", "/sign-in/sso"): public(),
+    ("GET", "/sign-in/sso/<code>"): public(),
+    ("GET", "/sign-in/sso/callback"): public(),
+    ("GET", "/sign-in/sso/security-code"): public(),
+    ("POST", "/sign-in/sso/security-code"): public(body=lambda cell: {"otp": "123456"}),
     # -- the caller's own account -------------------------------------------
     ("GET", "/api/v1/me"): by_role(ROLES),
     ("DELETE", "/api/v1/auth/tokens/current"): by_role(ROLES),
@@ -866,6 +901,18 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/admin/users/new"): by_role((ORG_ADMIN, SYSTEM_ADMIN)),
     ("GET", "/admin/users/<uuid:user_id>"): about_users(HIDDEN),
     ("GET", "/admin/organisations/new"): by_role((SYSTEM_ADMIN,)),
+    # An agency's identity provider: its org admins, or a system admin for any.
+    ("GET", "/admin/organisations/<uuid:organisation_id>/identity-provider"): about_users(HIDDEN),
+    ("POST", "/admin/organisations/<uuid:organisation_id>/identity-provider"): about_users(
+        HIDDEN, body=provider_form
+    ),
+    ("GET", "/api/v1/organisations/<uuid:organisation_id>/identity-provider"): about_users(HIDDEN),
+    ("PUT", "/api/v1/organisations/<uuid:organisation_id>/identity-provider"): about_users(
+        HIDDEN, body=provider_change
+    ),
+    ("DELETE", "/api/v1/organisations/<uuid:organisation_id>/identity-provider"): about_users(
+        HIDDEN
+    ),
     ("POST", "/account/sign-out-everywhere"): by_role(ROLES),
     # Creating a user in another organisation: the org admin is refused (the
     # directory of organisations is public, so 403 reveals nothing).
@@ -1155,6 +1202,7 @@ MATRIX: dict[tuple[str, str], Route] = {
         (MANAGER,), body=agreement_change_form
     ),
     ("GET", "/reports/agreements"): by_role((MANAGER, AUDITOR)),
+    ("POST", "/reports/agreements.csv"): by_role((MANAGER, AUDITOR)),
     ("GET", "/api/v1/agreements/<uuid:agreement_id>/document"): about_agreement(AGREEMENT_READERS),
     ("POST", "/api/v1/agreements/<uuid:agreement_id>/document"): about_agreement(
         (MANAGER,), body=agreement_document
@@ -1406,6 +1454,29 @@ class World:
             made[org_name] = str(self._created((ORG_ADMIN, org_name), "POST", path, body)["id"])
         return made[org_name]  # type: ignore[no-any-return]
 
+    def identity_provider(self, org_name: str) -> str:
+        """The organisation's id, once it has an identity provider (made
+        again for each call: a cell may have removed it)."""
+        org = self.org(org_name)
+        with self.factory.app.app_context():
+            found = db.session.scalar(
+                select(IdentityProvider.id).where(IdentityProvider.organisation_id == org.id)
+            )
+            if found is None:
+                db.session.add(
+                    IdentityProvider(
+                        organisation_id=org.id,
+                        display_name="Agency accounts",
+                        issuer="https://login.example.org/tenant/v2.0",
+                        client_id="referrals",
+                        client_secret_encrypted=document_storage.encrypt(
+                            f"idp-{org.id.hex}", b"a client secret"
+                        ),
+                    )
+                )
+                commit_and_seal(self.factory.app)
+        return str(org.id)
+
     def system_account(self, org_name: str) -> dict[str, Any]:
         """A system account of the organisation (the creation's answer)."""
         made = self.__dict__.setdefault("_systems", {})
@@ -1543,6 +1614,10 @@ class World:
             return self.system_account(TARGET_ORG[relation])["secret_id"]
         if name == "subscription_id":
             return self.event_subscription(TARGET_ORG[relation])
+        if name == "organisation_id":
+            return self.identity_provider(TARGET_ORG[relation])
+        if name == "code":
+            return "an-agency-without-single-sign-on"
         raise AssertionError(f"no value for <{name}>: teach World.placeholder about it")
 
     def call(self, method: str, rule: str, route: Route, role: str, relation: str) -> TestResponse:

@@ -9,6 +9,8 @@ same rows row-level security shows it)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from sqlalchemy.orm import aliased
 from referral_app.extensions import db
 from referral_app.models import UK, Organisation, Share, User, uk_today, utcnow
 from referral_app.services import agreements, audit
+from referral_app.services import report_csv as report_csv_module
 from referral_app.services.errors import Invalid
 
 
@@ -137,3 +140,55 @@ def report(actor: User, *, start: date | None = None, end: date | None = None) -
         line.by_basis = [Count(k, name, n) for (k, name), n in sorted(bases[key].items())]
     audit.record("report.agreements", actor, record_type="report")
     return AgreementReport(start, end, list(usage.values()), without)
+
+
+CSV_COLUMNS = (
+    "row",
+    "agreement_reference",
+    "agreement_title",
+    "granted_in_period",
+    "live_now",
+    "shared_on",
+    "sharing_agency",
+    "recipient_agency",
+    "lawful_basis",
+    "purpose",
+    "reason",
+)
+
+
+def report_csv(
+    actor: User, *, start: date | None = None, end: date | None = None
+) -> report_csv_module.CsvExport:
+    """The report as CSV: one row per agreement (its counts) and one per
+    share without an agreement (agencies, basis, purpose, reason), every
+    cell neutralised against spreadsheet formulas. Audited as the report
+    (a disclosure)."""
+    found = report(actor, start=start, end=end)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    rows: list[list[str]] = [
+        ["agreement", line.reference, line.title, str(line.granted), str(line.live)] + [""] * 6
+        for line in found.agreements
+    ]
+    rows += [
+        [
+            "without_agreement",
+            "",
+            "",
+            "",
+            "yes" if share.live else "no",
+            share.granted_at.astimezone(UK).date().isoformat(),
+            share.sharing_organisation.name,
+            share.recipient_organisation.name,
+            share.lawful_basis,
+            share.purpose,
+            share.reason,
+        ]
+        for share in found.without_agreement
+    ]
+    for row in rows:
+        writer.writerow([report_csv_module.neutralise(cell) for cell in row])
+    name = f"agreements-{found.start.isoformat()}-to-{found.end.isoformat()}.csv"
+    return report_csv_module.CsvExport(name, out.getvalue(), len(rows))

@@ -155,3 +155,27 @@ def test_the_signed_agreement_is_uploaded_and_downloaded_from_its_page(client, a
     assert got.headers["Content-Disposition"].startswith("attachment")
     police = sign_in(app, world.police_manager.user)
     assert police.get(f"{path}/document").status_code == 404
+
+
+def test_the_report_downloads_as_csv_with_formulas_neutralised(client, app, world, auditors):
+    import csv
+    import io
+
+    from tests.conftest import csrf_token
+
+    made = create(client, world.officer, world.yjs)
+    advance(client, world, made["id"], "accepted")
+    reason = "=HYPERLINK(x) emergency: outreach team with him tonight"
+    share(client, world.yjs_manager, made["id"], world.charity, no_agreement_reason=reason)
+    make_agreement(client, world.yjs_manager, world.yjs, world.police)
+    auditor = sign_in(app, auditors["charity"].user)
+    got = auditor.post("/reports/agreements.csv", data={"csrf_token": csrf_token(auditor)})
+    assert got.status_code == 200
+    assert got.headers["Content-Disposition"].startswith("attachment")
+    rows = list(csv.DictReader(io.StringIO(got.get_data(as_text=True))))
+    (without,) = [row for row in rows if row["row"] == "without_agreement"]
+    assert without["reason"] == "'" + reason
+    assert without["recipient_agency"] == world.charity.name
+    assert "Jayden" not in got.get_data(as_text=True)
+    forged = auditor.post("/reports/agreements.csv", data={})
+    assert forged.status_code in (400, 403)
