@@ -50,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import reports as web_reports
     from blueprints.web import documents as web_documents
     from blueprints.web import screenings as web_screenings
+    from blueprints.web import system_accounts as web_system_accounts
     from blueprints.web import worklists as web_worklists
     from referral_app.extensions import csrf
 
@@ -78,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
         web_consent.blp,
         web_documents.blp,
         web_directory.blp,
+        web_system_accounts.blp,
         web_events.blp,
     ):
         app.register_blueprint(blueprint)

@@ -736,6 +736,10 @@ def change_system(cell: Cell) -> dict[str, Any]:
     return {"description": f"Changed {cell.n}"}
 
 
+def change_system_form(cell: Cell) -> dict[str, Any]:
+    return {"name": f"Records system {cell.n}", "permissions": "referrals:read"}
+
+
 def system_token(cell: Cell) -> dict[str, Any]:
     """The client credentials of a system of "home" (a form, as RFC 6749 says)."""
     system = cell.world.system_account("home")
@@ -937,6 +941,14 @@ MATRIX: dict[tuple[str, str], Route] = {
         about_systems()
     ),
     ("POST", "/api/v1/system-accounts/<uuid:system_id>/revoke"): about_systems(),
+    ("GET", "/admin/systems"): by_role((ORG_ADMIN,)),
+    ("GET", "/admin/systems/new"): by_role((ORG_ADMIN,)),
+    ("POST", "/admin/systems"): by_role((ORG_ADMIN,), body=new_system_form),
+    ("GET", "/admin/systems/<uuid:system_id>"): about_systems(),
+    ("POST", "/admin/systems/<uuid:system_id>"): about_systems(body=change_system_form),
+    ("POST", "/admin/systems/<uuid:system_id>/secrets"): about_systems(),
+    ("POST", "/admin/systems/<uuid:system_id>/secrets/<uuid:secret_id>/retire"): about_systems(),
+    ("POST", "/admin/systems/<uuid:system_id>/revoke"): about_systems(),
     # -- events: the pull feed (case roles: ids of what their agency holds,
     # scoped as any read) and webhook subscriptions (org admins, their own) --
     ("GET", "/api/v1/events"): by_role(CASE_ROLES),
