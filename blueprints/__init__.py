@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api import reports as api_reports
     from blueprints.api import documents as api_documents
     from blueprints.api import fhir as api_fhir
+    from blueprints.api import identity_providers as api_identity_providers
     from blueprints.api import screenings as api_screenings
     from blueprints.api import system_accounts as api_system_accounts
     from blueprints.api import users as api_users
@@ -39,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import consent as web_consent
     from blueprints.web import directory as web_directory
     from blueprints.web import events as web_events
+    from blueprints.web import identity_providers as web_identity_providers
     from blueprints.web import meeting_forms as web_meeting_forms
     from blueprints.web import meetings as web_meetings
     from blueprints.web import notifications as web_notifications
@@ -51,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import documents as web_documents
     from blueprints.web import screenings as web_screenings
     from blueprints.web import system_accounts as web_system_accounts
+    from blueprints.web import sso as web_sso
     from blueprints.web import worklists as web_worklists
     from referral_app.extensions import csrf
 
@@ -80,6 +83,8 @@ def register_blueprints(app: Flask) -> None:
         web_documents.blp,
         web_directory.blp,
         web_system_accounts.blp,
+        web_sso.blp,
+        web_identity_providers.blp,
         web_events.blp,
     ):
         app.register_blueprint(blueprint)
@@ -108,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         api_events.blp,
         api_oauth.blp,
         api_system_accounts.blp,
+        api_identity_providers.blp,
     ):
         csrf.exempt(api_blueprint)
         api.register_blueprint(api_blueprint, url_prefix="/api/v1")

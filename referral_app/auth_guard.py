@@ -117,6 +117,7 @@ def guard() -> Response | None:
         current_app.config["MFA_REQUIRED"]
         and not current_user.totp_secret
         and not current_user.is_system
+        and not getattr(g.get("auth_session"), "mfa_by_provider", False)
         and endpoint not in policy.MFA_ENROLMENT_ENDPOINTS
     ):
         # Nothing but enrolling (or signing out) until an authenticator is set up.

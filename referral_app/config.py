@@ -124,6 +124,13 @@ class Config:
     # production, where every endpoint is https to a public address.
     ALLOW_HTTP_LOOPBACK_WEBHOOKS = False
 
+    # Single sign-on (services/sso.py): the timeout in seconds of each call
+    # to an agency's OpenID provider (discovery, token, keys); plain http to
+    # a loopback provider only when allowed (the tests' provider), never in
+    # production, where the provider is https.
+    SSO_HTTP_TIMEOUT = 10.0
+    SSO_ALLOW_HTTP_LOOPBACK = False
+
     # Children's details and case text are anonymised this many days after
     # their last referral ended (closed, declined or withdrawn).
     RETENTION_DAYS = 6 * 365
@@ -275,6 +282,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = True
     # The event tests' receivers listen on 127.0.0.1 over plain http.
     ALLOW_HTTP_LOOPBACK_WEBHOOKS = True
+    SSO_ALLOW_HTTP_LOOPBACK = True
     # The suite signs in hundreds of times from one address; the throttling
     # tests switch it back on in apps of their own.
     RATELIMIT_ENABLED = False

@@ -68,6 +68,10 @@ class Permission(enum.StrEnum):
     # System accounts (services.system_accounts): registered, rotated and
     # revoked by their agency's org admins.
     SYSTEMS_MANAGE = "systems:manage"
+    # Single sign-on (services.identity_providers): an agency's identity
+    # provider, set by its org admins (who run its accounts) or by a system
+    # admin for any agency (the way back in when a provider fails).
+    IDENTITY_PROVIDERS_MANAGE = "identity-providers:manage"
 
 
 _EVERYONE = frozenset({Permission.ACCOUNT_SELF, Permission.ORGANISATIONS_READ})
@@ -111,6 +115,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.USERS_MANAGE,
         Permission.SYSTEMS_MANAGE,
         Permission.EVENTS_MANAGE,
+        Permission.IDENTITY_PROVIDERS_MANAGE,
     },
     # Auditors are told of shares made without an agreement (notifications
     # that name agencies, never a child) and read the agreements report.
@@ -128,6 +133,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.USERS_MANAGE,
         Permission.ORGANISATIONS_MANAGE,
         Permission.AUDIT_READ,
+        Permission.IDENTITY_PROVIDERS_MANAGE,
     },
 }
 
@@ -153,6 +159,10 @@ PUBLIC_ENDPOINTS = frozenset(
         "health.healthz",
         "health.readyz",
         "web_auth.login",
+        "web_sso.choose",
+        "web_sso.start",
+        "web_sso.callback",
+        "web_sso.security_code",
         "auth.Tokens",
         "oauth.Token",
         "api-docs.openapi_json",

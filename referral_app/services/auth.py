@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from referral_app import rls
 from referral_app.extensions import db
 from referral_app.models import AuthSession, SessionKind, User, utcnow
-from referral_app.services import audit
+from referral_app.services import audit, identity_providers
 from referral_app.services.credentials import verify_password, verify_totp
 from referral_app.services.errors import AuthenticationFailed
 from referral_app.services.users import normalise_email
@@ -30,6 +30,11 @@ from referral_app.services.users import normalise_email
 FAILED = (
     "Email, password or security code is not right. After repeated failed attempts an "
     "account is paused for a while: if you are sure of your details, try again later."
+)
+# Password sign-in turned off for the user's agency (services/identity_providers.py).
+SSO_ONLY = (
+    "Your organisation signs in with its own accounts here, not with a password: choose "
+    "\"Sign in with your organisation's account\" on the sign-in page."
 )
 TOKEN_PREFIX = "rfl_"  # noqa: S105 - marks our tokens for secret scanners
 
@@ -104,11 +109,49 @@ def authenticate(email: str, password: str, otp: str | None) -> User:
             "auth.login_failed", None, record_type="user", record_id=user.id, reason=refusal
         )
         raise AuthenticationFailed(FAILED)
+    if identity_providers.password_sign_in_off(user):
+        # Said only once the password and code were right: no hint to a guesser.
+        audit.record(
+            "auth.login_failed",
+            None,
+            record_type="user",
+            record_id=user.id,
+            reason="password sign-in turned off for the agency",
+        )
+        raise AuthenticationFailed(SSO_ONLY)
     user.failed_login_count = 0
     user.locked_until = None
     user.last_login_at = utcnow()
     audit.record("auth.login", user, record_type="user", record_id=user.id)
     return user
+
+
+def verify_second_factor(user: User, otp: str | None) -> None:
+    """After single sign-on, the user's own TOTP code (services/sso.py):
+    AuthenticationFailed for a missing, wrong or reused code or a paused
+    account, failures counted as for passwords."""
+    locked = user.locked_until is not None and user.locked_until > utcnow()
+    if locked or not verify_totp(user, otp):
+        if not locked:
+            _record_failure(user)
+        reason = "account locked" if locked else "missing, wrong or reused security code"
+        audit.record(
+            "auth.login_failed", None, record_type="user", record_id=user.id, reason=reason
+        )
+        raise AuthenticationFailed(FAILED)
+
+
+def start_sso_session(user: User, *, mfa_by_provider: bool) -> IssuedSecret:
+    """A browser session after single sign-on (and the TOTP code when one
+    was asked for): audited as a sign-in by method "sso"; `mfa_by_provider`
+    marks a session whose second factor the agency's provider did."""
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.last_login_at = utcnow()
+    audit.record("auth.login", user, record_type="user", record_id=user.id, reason="sso")
+    issued = start_session(user, SessionKind.BROWSER)
+    issued.session.mfa_by_provider = mfa_by_provider
+    return issued
 
 
 def _digest(secret: str) -> str:
