@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from blueprints.api import Blueprint
+from blueprints.api import Blueprint, documents_errors
 from referral_app.services import oauth
 from schemas.system_account import OAuthErrorSchema, TokenRequestSchema, TokenResponseSchema
 
@@ -45,6 +45,7 @@ class Token(MethodView):
         },
     )
     @blp.response(200, TokenResponseSchema)
+    @documents_errors(blp, 413, 415)
     def post(self) -> Response:
         """Exchange client credentials for a token.
 
