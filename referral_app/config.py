@@ -290,7 +290,12 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     NAME = "production"
-    REQUIRED_SETTINGS = ("SECRET_KEY", "AUDIT_HMAC_KEY", "SQLALCHEMY_DATABASE_URI")
+    REQUIRED_SETTINGS = (
+        "SECRET_KEY",
+        "AUDIT_HMAC_KEY",
+        "SQLALCHEMY_DATABASE_URI",
+        "DOCUMENT_ENCRYPTION_KEY",
+    )
     # __Host- cookies are only accepted over HTTPS, for this host, path "/".
     SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True

@@ -21,7 +21,7 @@ from referral_app.config import (
 )
 from referral_app.extensions import db
 
-REQUIRED_VARIABLES = ("SECRET_KEY", "AUDIT_HMAC_KEY", "DATABASE_URL")
+REQUIRED_VARIABLES = ("SECRET_KEY", "AUDIT_HMAC_KEY", "DATABASE_URL", "DOCUMENT_ENCRYPTION_KEY")
 
 # Every variable create_app reads, so the developer's shell cannot leak into a test.
 READ_VARIABLES = (
@@ -38,6 +38,7 @@ READ_VARIABLES = (
     "SMTP_USERNAME",
     "SMTP_PASSWORD",
     "MAIL_FROM",
+    "DOCUMENT_ENCRYPTION_KEY",
 )
 
 
@@ -58,6 +59,7 @@ def production_environment(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> 
         "SECRET_KEY": "a-production-secret-key-from-the-environment",
         "AUDIT_HMAC_KEY": "a-production-audit-key-from-the-secret-store",
         "DATABASE_URL": sqlite_url,
+        "DOCUMENT_ENCRYPTION_KEY": "dGVzdHMtb25seS1kb2N1bWVudC1rZXktMzItYnl0ZXM=",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

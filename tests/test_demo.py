@@ -382,6 +382,7 @@ def test_refused_under_the_production_configuration(tmp_path: Path) -> None:
         SECRET_KEY="production-test-secret",
         AUDIT_HMAC_KEY="production-test-audit-key",
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}",
+        DOCUMENT_ENCRYPTION_KEY="dGVzdHMtb25seS1kb2N1bWVudC1rZXktMzItYnl0ZXM=",
     )
     with production.app_context():
         result = production.test_cli_runner().invoke(args=["seed-demo"])

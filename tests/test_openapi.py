@@ -268,7 +268,11 @@ ROUTE_CONFIGURATIONS: dict[str, tuple[type[Config], dict[str, Any]]] = {
     "development": (DevelopmentConfig, {}),
     "production": (
         ProductionConfig,
-        {"SECRET_KEY": "openapi-test-secret", "AUDIT_HMAC_KEY": "openapi-test-audit-key"},
+        {
+            "SECRET_KEY": "openapi-test-secret",
+            "AUDIT_HMAC_KEY": "openapi-test-audit-key",
+            "DOCUMENT_ENCRYPTION_KEY": "dGVzdHMtb25seS1kb2N1bWVudC1rZXktMzItYnl0ZXM=",
+        },
     ),
     "mfa required": (TestingConfig, {"MFA_REQUIRED": True}),
     "sign-in throttled": (TestingConfig, {"RATELIMIT_ENABLED": True}),

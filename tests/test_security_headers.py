@@ -59,6 +59,7 @@ def test_production_sends_hsts_and_host_prefixed_secure_cookies(monkeypatch, tmp
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("AUDIT_HMAC_KEY", "y" * 40)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    monkeypatch.setenv("DOCUMENT_ENCRYPTION_KEY", "dGVzdHMtb25seS1kb2N1bWVudC1rZXktMzItYnl0ZXM=")
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
     assert app.config["SESSION_COOKIE_SECURE"] is True
