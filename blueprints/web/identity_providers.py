@@ -86,7 +86,8 @@ def _submitted(form: MultiDict[str, str]) -> dict[str, Any]:
     data = form_fields(form, skip=("mfa_values", *FLAGS))
     data.update({flag: "true" if form.get(flag) == "true" else "false" for flag in FLAGS})
     methods = [word for word in re.split(r"[\s,]+", form.get("mfa_values", "")) if word]
-    data["mfa_values"] = methods
+    if methods:  # left empty: the values kept (or the defaults, on setting up)
+        data["mfa_values"] = methods
     return data
 
 
