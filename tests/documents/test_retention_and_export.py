@@ -126,3 +126,25 @@ def test_the_export_lists_a_document_past_the_inline_limit_without_its_content(
     assert base64.b64decode(by_id[first["id"]]["content_base64"]) == PDF_BYTES
     assert by_id[second["id"]]["content_base64"] is None
     assert "download it" in by_id[second["id"]]["content_note"]
+
+
+def test_the_printable_export_lists_the_documents_with_download_links(app, client, world):
+    """The page a manager prints for a subject access request lists each
+    document the agency may see, with a link that downloads it."""
+    from tests.children.test_pages import page_tokens, sign_in
+
+    referral = create(client, world.officer, world.yjs)
+    advance(client, world, referral["id"], "accepted")
+    made = upload(client, world.officer, referral["id"], title="Signed consent form")
+    assert made.status_code == 201, made.json
+    browser = sign_in(app, world.police_manager.user)
+    path = f"/children/{referral['child']['id']}"
+    page = browser.post(f"{path}/export", data=page_tokens(browser, path))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Signed consent form" in html
+    link = f"/referrals/{referral['id']}/documents/{made.json['id']}/download"
+    assert link in html
+    download = browser.get(link)
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"].startswith("attachment")
