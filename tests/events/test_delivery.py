@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from referral_app.extensions import db
-from referral_app.models import OutboxEmail, utcnow
+from referral_app.models import AuditEvent, OutboxEmail, utcnow
 from referral_app.models.event import EventDelivery, EventSubscription
 from tests.events.conftest import deliver, subscribe
 from tests.referral_helpers import World, act, create, share_with
@@ -138,6 +138,17 @@ def test_the_closed_loop_reaches_every_holder_signed_and_in_order(
     assert [body["type"] for body in charity] == ["referral.share_granted"]
     # A stranger agency never hears of it.
     assert receivers["stranger_org"].received == []
+
+    # Each delivery is audited as a disclosure to the receiving agency.
+    with app.app_context():
+        sent = db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "event.delivered",
+                AuditEvent.recipient_organisation_id == world.yjs.id,
+            )
+        ).all()
+    assert sorted(int(row.record_ids[0]) for row in sent) == ids
+    assert {row.record_id for row in sent} == {loop["referral_id"]}
 
     # A secret from another subscription does not verify.
     with pytest.raises(Exception, match="signature"):
