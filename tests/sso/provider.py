@@ -38,7 +38,7 @@ SIGN_IN_PAGE = """<!doctype html>
 <html lang="en"><head><title>Loopback identity provider</title></head>
 <body><main><h1>Sign in to the loopback identity provider</h1>
 {% if problem %}<p role="alert">{{ problem }}</p>{% endif %}
-<form method="post">
+<form method="post" action="/authorize">
 {% for name, value in params.items() %}
 <input type="hidden" name="{{ name }}" value="{{ value }}">{% endfor %}
 <label for="username">Username</label> <input id="username" name="username">
