@@ -85,6 +85,13 @@ class _SubscriptionFields(InputSchema):
         validate=ma.validate.Length(max=DESCRIPTION_LIMIT),
         metadata={"description": "What the receiving system is, for the agency's admins."},
     )
+    system_account_id = ma.fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "The agency's system account that receives the events, if named "
+            "(`/system-accounts`); the events it is sent do not depend on it."
+        },
+    )
 
 
 class SubscriptionCreateSchema(_SubscriptionFields):
@@ -112,6 +119,7 @@ class SubscriptionSchema(OutputSchema):
     consecutive_failures = ma.fields.Integer()
     created_at = ma.fields.AwareDateTime()
     secret_rotated_at = ma.fields.AwareDateTime(allow_none=True)
+    system_account_id = ma.fields.UUID(allow_none=True)
 
 
 class SubscriptionCreatedSchema(SubscriptionSchema):

@@ -79,6 +79,7 @@ class Subscriptions(MethodView):
             url=data["url"],
             event_types=data.get("event_types", []),
             description=data.get("description"),
+            system_account_id=data.get("system_account_id"),
         )
         subscription.secret = secret  # type: ignore[attr-defined]
         return subscription

@@ -38,8 +38,10 @@ def upgrade():
     sa.Column('created_by_id', sa.Uuid(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('secret_rotated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('system_account_id', sa.Uuid(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_event_subscription_created_by_id_user_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_event_subscription_organisation_id_organisation'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['system_account_id'], ['system_account.id'], name=op.f('fk_event_subscription_system_account_id_system_account'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_event_subscription'))
     )
     with op.batch_alter_table('event_subscription', schema=None) as batch_op:

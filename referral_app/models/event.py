@@ -144,6 +144,11 @@ class EventSubscription(Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The system of the agency that receives the events, when it is named
+    # (services.system_accounts); the subscription is the agency's either way.
+    system_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("system_account.id", ondelete="SET NULL")
+    )
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
 

@@ -42,6 +42,7 @@ from referral_app.models.event import (
     EventSubscription,
     EventType,
 )
+from referral_app.models.system_account import SystemAccount
 from referral_app.services import audit
 from referral_app.services.errors import Invalid, NotFound
 
@@ -118,7 +119,7 @@ def check_endpoint(url: str) -> None:
         )
 
 
-def _checked(data: dict[str, Any]) -> dict[str, Any]:
+def _checked(actor: User, data: dict[str, Any]) -> dict[str, Any]:
     """The fields of a new or changed subscription, or Invalid naming each fault."""
     errors: dict[str, list[str]] = {}
     if "url" in data:
@@ -132,6 +133,10 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
             errors["event_types"] = ["Not an event type: " + ", ".join(unknown) + "."]
         else:
             data["event_types"] = [name for name in EVENT_TYPES if name in data["event_types"]]
+    if data.get("system_account_id") is not None:
+        system = db.session.get(SystemAccount, data["system_account_id"])
+        if system is None or system.organisation_id != actor.organisation_id or system.revoked:
+            errors["system_account_id"] = ["Choose a system of your agency that is not revoked."]
     if errors:
         raise Invalid("The subscription is not valid.", errors)
     return data
@@ -167,17 +172,25 @@ def _audit(action: str, actor: User, subscription: EventSubscription, **details:
 
 
 def create(
-    actor: User, *, url: str, event_types: list[str], description: str | None = None
+    actor: User,
+    *,
+    url: str,
+    event_types: list[str],
+    description: str | None = None,
+    system_account_id: uuid.UUID | None = None,
 ) -> tuple[EventSubscription, str]:
     """A new subscription of the actor's agency and its secret (returned
     once, never again)."""
-    data = _checked({"url": url, "event_types": event_types})
+    data = _checked(
+        actor, {"url": url, "event_types": event_types, "system_account_id": system_account_id}
+    )
     secret = new_secret()
     subscription = EventSubscription(
         organisation_id=actor.organisation_id,
         url=data["url"],
         description=description,
         event_types=data["event_types"],
+        system_account_id=system_account_id,
         secret_encrypted=_fernet().encrypt(secret.encode()).decode(),
         active=True,
         consecutive_failures=0,
@@ -192,8 +205,8 @@ def create(
 
 def change(actor: User, subscription: EventSubscription, data: dict[str, Any]) -> EventSubscription:
     """Change the address, the event types or the description."""
-    data = _checked(dict(data))
-    for name in ("url", "event_types", "description"):
+    data = _checked(actor, dict(data))
+    for name in ("url", "event_types", "description", "system_account_id"):
         if name in data:
             setattr(subscription, name, data[name])
     db.session.flush()

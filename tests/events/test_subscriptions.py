@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from referral_app.models import AuditEvent
@@ -191,3 +192,66 @@ def test_subscriptions_and_the_feed_are_audited(app, client, world, admins):
     feed_read = by_action["event.feed_read"]
     assert feed_read.actor_user_id == world.yjs_manager.user.id
     assert len(feed_read.record_ids) == 1
+
+
+def make_system(client: FlaskClient, admin, permissions: list[str]) -> dict:
+    response = client.post(
+        "/api/v1/system-accounts",
+        json={"name": "Case records system", "permissions": permissions},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.json
+    return dict(response.json)
+
+
+def test_a_subscription_may_name_a_system_of_its_agency(client, admins):
+    own = make_system(client, admins["yjs"], ["events:read"])
+    other = make_system(client, admins["police"], ["events:read"])
+    made = subscribe(
+        client,
+        admins["yjs"],
+        "http://127.0.0.1:9/hooks",
+        system_account_id=own["system"]["id"],
+    )
+    assert made["system_account_id"] == own["system"]["id"]
+    refused = client.post(
+        PATH,
+        json={"url": "http://127.0.0.1:9/hooks", "system_account_id": other["system"]["id"]},
+        headers=admins["yjs"].headers,
+    )
+    assert refused.status_code == 422
+    assert set(refused.json["errors"]) == {"system_account_id"}
+
+
+def test_a_system_reads_the_feed_with_client_credentials(app, client, world, admins):
+    system = make_system(client, admins["yjs"], ["events:read"])
+    created = create(client, world.officer, world.yjs)
+    act(client, world.officer, created["id"], "submit")
+    deliver(app)
+    token = client.post(
+        "/api/v1/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": system["client_id"],
+            "client_secret": system["client_secret"],
+        },
+    )
+    assert token.status_code == 200, token.json
+    headers = {"Authorization": f"Bearer {token.json['access_token']}"}
+    listed = client.get("/api/v1/events", headers=headers)
+    assert listed.status_code == 200, listed.json
+    assert [(e["type"], e["referral_id"]) for e in listed.json["events"]] == [
+        ("referral.received", created["id"])
+    ]
+    # Without events:read, a system may not read the feed.
+    blind = make_system(client, admins["yjs"], ["referrals:read"])
+    other = client.post(
+        "/api/v1/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": blind["client_id"],
+            "client_secret": blind["client_secret"],
+        },
+    ).json["access_token"]
+    refused = client.get("/api/v1/events", headers={"Authorization": f"Bearer {other}"})
+    assert refused.status_code == 403
