@@ -110,15 +110,26 @@ def types() -> list[str]:
     return list(found)
 
 
-def choices() -> list[DirectoryService]:
-    """The active services a referral may name, by name (a form's choices)."""
+def choices(named: str | None = None) -> list[DirectoryService]:
+    """The active services a referral may name, by name (a form's choices),
+    and the one it names now (`named`, an id) even if it has stopped, so an
+    edit page that shows it keeps it."""
+    keep = _uuid_or_none(named)
+    shown = DirectoryService.status == DirectoryServiceStatus.ACTIVE
     found = db.session.scalars(
         select(DirectoryService)
         .options(selectinload(DirectoryService.organisation))
-        .where(DirectoryService.status == DirectoryServiceStatus.ACTIVE)
+        .where(shown if keep is None else or_(shown, DirectoryService.id == keep))
         .order_by(DirectoryService.name, DirectoryService.id)
     )
     return list(found)
+
+
+def _uuid_or_none(text: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text) if text else None
+    except ValueError:
+        return None
 
 
 def check_named_service(referral: Referral) -> None:

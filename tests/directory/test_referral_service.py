@@ -195,3 +195,37 @@ def test_reports_count_referrals_per_named_service(app, client, world, imported)
     ]
     page = text_of(sign_in(app, world.yjs_manager.user).get("/reports").get_data(as_text=True))
     assert "Southend Youth Mentoring (Southend Mentoring Trust) 2 0" in page
+
+
+def test_the_edit_page_keeps_a_service_that_has_since_stopped(
+    app, client, world, imported, officer_page
+):
+    made = create(client, world.officer, world.yjs, service_id=named(imported))
+    with app.app_context():
+        from referral_app.extensions import db
+        from referral_app.models import DirectoryService, DirectoryServiceStatus
+
+        db.session.get(
+            DirectoryService, uuid.UUID(named(imported))
+        ).status = DirectoryServiceStatus.INACTIVE
+        db.session.commit()
+    path = f"/referrals/{made['id']}/edit"
+    page = officer_page.get(path).get_data(as_text=True)
+    assert re.search(
+        rf'<option value="{named(imported)}" selected>Southend Youth Mentoring '
+        r"\(no longer running\)",
+        page,
+    )
+    saved = officer_page.post(
+        path,
+        data={
+            **form_data(officer_page, path, path),
+            "receiving_organisation_id": str(world.yjs.id),
+            "service_id": named(imported),
+            "reason": "Seen again at the station.",
+        },
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    read = client.get(f"/api/v1/referrals/{made['id']}", headers=world.officer.headers)
+    assert read.json["service"]["id"] == named(imported)
+    assert read.json["reason"] == "Seen again at the station."
