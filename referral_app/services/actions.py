@@ -225,6 +225,17 @@ def close_action(actor: User, action: Action, *, status: ActionStatus, note: str
         raise Invalid("Say how the action ended.", {"status": ["Done or cancelled."]})
     if action.status is not ActionStatus.OPEN:
         raise Conflict(f"This action is already {action.status.value}.")
+    return _close(actor, action, status, note)
+
+
+def cancel_overtaken(actor: User, action: Action, *, note: str) -> Action:
+    """Cancel an open action that events have overtaken, whoever owns it:
+    for example the decision about a share that another agency's manager
+    revoked (services.consent_decisions). Audited as any closing."""
+    return _close(actor, action, ActionStatus.CANCELLED, note)
+
+
+def _close(actor: User, action: Action, status: ActionStatus, note: str) -> Action:
     action.status = status
     action.closing_note = note
     action.closed_at = utcnow()

@@ -295,6 +295,10 @@ def revoke_share(actor: User, referral: Referral, share_id: uuid.UUID) -> Share:
     grant.revoked_at = utcnow()
     grant.revoked_by_id = actor.id
     db.session.flush()
+    # Imported here: consent_decisions revokes through this module.
+    from referral_app.services import consent_decisions
+
+    consent_decisions.on_share_revoked(actor, referral, grant)
     events.record(events.EventType.SHARE_REVOKED, referral.id, grant.id)
     audit.record(
         "referral.share_revoked",

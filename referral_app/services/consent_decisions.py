@@ -228,13 +228,11 @@ def decide(
     if errors:
         raise Invalid("The decision is not valid.", errors)
     if decision is ConsentDecision.REVOKE:
-        casework.revoke_share(actor, referral, grant.id)
         lawful_basis = None
-    grant.consent_decision = decision
-    grant.consent_decision_basis = lawful_basis
-    grant.consent_decision_reason = reason
-    grant.consent_decided_by_id = actor.id
-    grant.consent_decided_at = utcnow()
+    # Recorded before revoking, so that the revocation knows it was decided.
+    _record_decision(grant, actor, decision, reason, lawful_basis)
+    if decision is ConsentDecision.REVOKE:
+        casework.revoke_share(actor, referral, grant.id)
     if lawful_basis is not None:
         grant.lawful_basis = lawful_basis
     db.session.flush()
@@ -252,6 +250,47 @@ def decide(
         verb = "Kept sharing" if decision is ConsentDecision.CONTINUE else "Revoked the share"
         actions.close_action(actor, action, status=ActionStatus.DONE, note=f"{verb}: {reason}")
     return grant
+
+
+def _record_decision(
+    grant: Share,
+    actor: User,
+    decision: ConsentDecision,
+    reason: str,
+    lawful_basis: LawfulBasis | None,
+) -> None:
+    grant.consent_decision = decision
+    grant.consent_decision_basis = lawful_basis
+    grant.consent_decision_reason = reason
+    grant.consent_decided_by_id = actor.id
+    grant.consent_decided_at = utcnow()
+
+
+def on_share_revoked(actor: User, referral: Referral, grant: Share) -> None:
+    """A share waiting for a decision after consent was withdrawn, revoked
+    from the shares list rather than through the decision: the revocation
+    is the decision (recorded and audited as one) and its action closes."""
+    if grant.consent_withdrawn_at is None or grant.consent_decision is not None:
+        return
+    reason = "The share was revoked from the referral's shares."
+    _record_decision(grant, actor, ConsentDecision.REVOKE, reason, None)
+    db.session.flush()
+    audit.record(
+        "referral.consent_decided",
+        actor,
+        record_type="referral",
+        record_id=referral.id,
+        record_ids=[grant.id],
+        recipient_organisation_id=grant.organisation_id,
+        fields=["consent_decision", "reason"],
+    )
+    action = db.session.get(Action, grant.consent_action_id) if grant.consent_action_id else None
+    if action is None or action.status is not ActionStatus.OPEN:
+        return
+    if action.owning_organisation_id == actor.organisation_id:
+        actions.close_action(actor, action, status=ActionStatus.DONE, note=reason)
+    else:
+        actions.cancel_overtaken(actor, action, note=reason)
 
 
 def pending_for(referral: Referral) -> list[Share]:

@@ -358,3 +358,47 @@ def test_editing_the_status_on_the_referral_keeps_what_it_said_before(client, wo
     # The first change is the same one, read before and after it was written.
     assert after["changes"][0]["id"] == first["id"]
     assert after["changes"][1]["method"] == "on_the_referral"
+
+
+def _revoke(client, actor, rid: str, share_id: str) -> None:
+    response = client.delete(f"/api/v1/referrals/{rid}/shares/{share_id}", headers=actor.headers)
+    assert response.status_code == 200, response.json
+
+
+def test_revoking_from_the_shares_list_is_the_decision_and_closes_the_action(
+    client, app, world, referral
+):
+    """The granting manager revokes a flagged share the ordinary way: the
+    revocation stands as the decision and the action is done."""
+    rid = referral["id"]
+    grant = share_with(client, world, rid, world.charity)
+    record(client, world.officer, rid)
+    _revoke(client, world.yjs_manager, rid, grant["id"])
+    seen = shares(client, world.yjs_manager, rid)[grant["id"]]
+    assert seen["consent_decision"] == "revoke"
+    assert seen["consent_decision_needed"] is False
+    [action] = client.get(
+        f"/api/v1/referrals/{rid}/actions", headers=world.yjs_manager.headers
+    ).json
+    assert action["status"] == "done"
+    assert action["closing_note"] == "The share was revoked from the referral's shares."
+    assert audit_events(app, "referral.consent_decided", world.yjs_manager)
+    late = decide(client, world.yjs_manager, rid, grant["id"], decision="revoke", reason="x")
+    assert late.status_code == 409
+
+
+def test_a_share_revoked_by_another_agency_cancels_the_granting_agencys_action(
+    client, world, referral
+):
+    """The police manager revokes the youth justice service's share: the
+    youth justice service has nothing left to decide, so its action is
+    cancelled (not left open in its worklist)."""
+    rid = referral["id"]
+    grant = share_with(client, world, rid, world.charity)
+    record(client, world.officer, rid)
+    _revoke(client, world.police_manager, rid, grant["id"])
+    [action] = client.get(
+        f"/api/v1/referrals/{rid}/actions", headers=world.yjs_manager.headers
+    ).json
+    assert action["status"] == "cancelled"
+    assert action["owning_organisation"]["id"] == str(world.yjs.id)
