@@ -173,10 +173,12 @@ def consent_record(referral_id: uuid.UUID) -> Response | tuple[str, int]:
         return _render_consent(referral_id, errors=shown, form=request.form, status=refusal.status)
     words = STATUS_WORDS[recorded.change.status]
     if recorded.flagged:
-        flash(
-            f"{words}: recorded. {recorded.flagged} share(s) now need a decision by the "
-            "agency that granted them"
+        shares = (
+            "1 share now needs a decision by the agency that granted it"
+            if recorded.flagged == 1
+            else f"{recorded.flagged} shares now need a decision by the agencies that granted them"
         )
+        flash(f"{words}: recorded. {shares}")
     else:
         flash(f"{words}: recorded")
     return redirect(f"/referrals/{referral_id}/consent")
