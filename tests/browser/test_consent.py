@@ -77,7 +77,9 @@ def withdraw_on_the_page(page: Page, referral_id: str) -> None:
         "His mother rang: she wants the charity told nothing."
     )
     page.get_by_role("button", name="Record the change").click()
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("1 share now needs a decision")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "1 share now needs a decision"
+    )
     expect(page.locator("#consent-history")).to_contain_text("Consent withdrawn")
     assert_good_at_both_widths(page)
 
