@@ -117,9 +117,9 @@ def deliver_events() -> int:
 @huey.periodic_task(crontab(minute="0", hour="7"), retries=RETRIES, retry_delay=RETRY_DELAY)
 def actions_due() -> int:
     """The morning's notices: actions due tomorrow, and those now overdue."""
-    from referral_app.services import actions
+    from referral_app.services import action_notices
 
-    return int(in_app(actions.notify_due))
+    return int(in_app(action_notices.notify_due))
 
 
 @huey.periodic_task(crontab(minute="10", hour="7"), retries=RETRIES, retry_delay=RETRY_DELAY)

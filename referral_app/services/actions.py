@@ -8,7 +8,7 @@ by the referral's holders only, so one for an agency that does not hold
 it is refused (share the referral first). The owning agency completes or
 cancels it, with a note. Owners see theirs in "My actions", overdue first;
 managers see their agency's. A daily sweep tells owners of actions due
-tomorrow and of those that became overdue.
+tomorrow and of those that became overdue (services.action_notices).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import selectinload
 
 from referral_app.extensions import db
@@ -32,12 +32,11 @@ from referral_app.models import (
     ReferralStatus,
     Role,
     User,
-    UserRole,
     uk_today,
     utcnow,
 )
 from referral_app.policy import CASE_ROLES
-from referral_app.services import audit, events, notifications, paging
+from referral_app.services import audit, notifications, paging
 from referral_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from referral_app.services.scoping import holds, organisation_holds
 
@@ -146,7 +145,7 @@ def create_action(
     told = (
         [action.owner]
         if action.owner is not None
-        else _managers_of(owning_organisation_id)
+        else notifications.staff_with_role(owning_organisation_id)
         if owning_organisation_id != actor.organisation_id
         else []
     )
@@ -302,30 +301,6 @@ def worklist(
     return Worklist(items, int(total or 0), int(overdue or 0))
 
 
-def _managers_of(organisation_id: uuid.UUID) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(
-                User.organisation_id == organisation_id,
-                User.active.is_(True),
-                UserRole.role == Role.MANAGER,
-            )
-        ).unique()
-    )
-
-
-def _staff_to_tell(action: Action) -> list[User]:
-    """The named owner while they are active staff of the owning agency;
-    otherwise (nobody named, or the person left) its managers."""
-    owner = action.owner
-    still_theirs = owner is not None and owner.organisation_id == action.owning_organisation_id
-    if owner is not None and owner.active and still_theirs:
-        return [owner]
-    return _managers_of(action.owning_organisation_id)
-
-
 def owners_to_choose(organisation_id: uuid.UUID) -> list[User]:
     """Who may be named as an action's owner in an agency: its active staff
     with a case role, by name (what `create_action` accepts)."""
@@ -336,45 +311,6 @@ def owners_to_choose(organisation_id: uuid.UUID) -> list[User]:
         .order_by(User.full_name, User.id)
     )
     return [user for user in candidates if user.roles & CASE_ROLES and not user.is_system]
-
-
-def notify_due(today: date | None = None) -> int:
-    """The daily sweep: tell the owner (or, with no named owner, the owning
-    agency's managers) of each open action due tomorrow, and of each that
-    became overdue, once each, however often the sweep runs. Only an owning
-    agency that still holds the referral hears of it (a share that ended
-    ends the notices too). Returns how many actions were told of."""
-    today = today or uk_today()
-    tomorrow = today + timedelta(days=1)
-    due_tomorrow = and_(Action.due_on == tomorrow, Action.notified_on.is_(None))
-    # Overdue and not yet told so: told nothing, or only that it was due.
-    newly_overdue = and_(
-        Action.due_on < today,
-        or_(Action.notified_on.is_(None), Action.notified_on <= Action.due_on),
-    )
-    due = list(
-        db.session.scalars(
-            select(Action)
-            .join(Referral, Action.referral_id == Referral.id)
-            .where(
-                Action.status == ActionStatus.OPEN,
-                or_(due_tomorrow, newly_overdue),
-                holds(Action.owning_organisation_id.expression),
-            )
-            .order_by(Action.due_on, Action.id)
-        )
-    )
-    for action in due:
-        kind = (
-            NotificationKind.ACTION_OVERDUE
-            if action.due_on < today
-            else NotificationKind.ACTION_DUE
-        )
-        notifications.notify(kind, action.referral, _staff_to_tell(action), actor=None)
-        events.record(events.EventType.ACTION_DUE, action.referral_id, action.id)
-        action.notified_on = today
-    db.session.flush()
-    return len(due)
 
 
 def counts_by_agency(actor: User) -> list[tuple[uuid.UUID, int, int]]:
@@ -402,7 +338,6 @@ __all__ = [
     "create_action",
     "get_action",
     "list_actions",
-    "notify_due",
     "owners_to_choose",
     "read_action",
     "worklist",

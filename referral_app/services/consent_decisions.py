@@ -28,10 +28,8 @@ from referral_app.models import (
     LawfulBasis,
     NotificationKind,
     Referral,
-    Role,
     Share,
     User,
-    UserRole,
     uk_today,
     utcnow,
 )
@@ -67,20 +65,6 @@ def _acts_on(previous: ConsentStatus | None, referral: Referral, grant: Share) -
         previous in (ConsentStatus.OBTAINED_FROM_CHILD, ConsentStatus.OBTAINED_FROM_PARENT)
         or referral.lawful_basis is LawfulBasis.CONSENT
         or grant.lawful_basis is LawfulBasis.CONSENT
-    )
-
-
-def _managers_of(organisation_id: uuid.UUID) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(
-                User.organisation_id == organisation_id,
-                User.active.is_(True),
-                UserRole.role == Role.MANAGER,
-            )
-        ).unique()
     )
 
 
@@ -141,7 +125,10 @@ def on_withdrawal(
             recipient_organisation_id=owning if owning != actor.organisation_id else None,
         )
         notifications.notify(
-            NotificationKind.ACTION_ASSIGNED, referral, _managers_of(owning), actor=actor
+            NotificationKind.ACTION_ASSIGNED,
+            referral,
+            notifications.staff_with_role(owning),
+            actor=actor,
         )
         flagged += 1
     db.session.flush()

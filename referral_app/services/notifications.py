@@ -50,7 +50,9 @@ NOTICES = {
 }
 
 
-def _managers_of(organisation_id: uuid.UUID, role: Role = Role.MANAGER) -> list[User]:
+def staff_with_role(organisation_id: uuid.UUID, role: Role = Role.MANAGER) -> list[User]:
+    """The active staff of an agency with a role (its managers by default):
+    who is told of what reaches the agency rather than a named person."""
     return list(
         db.session.scalars(
             select(User)
@@ -101,19 +103,21 @@ def notify(
 def on_transition(actor: User, referral: Referral, action: str) -> None:
     """Who hears about a status change (DESIGN section 1's closed loop)."""
     if action == "submit":
-        notify(K.ARRIVED, referral, _managers_of(referral.receiving_organisation_id), actor=actor)
+        notify(
+            K.ARRIVED, referral, staff_with_role(referral.receiving_organisation_id), actor=actor
+        )
     elif action == "assign" and referral.assignee is not None:
         notify(K.ASSIGNED, referral, [referral.assignee], actor=actor)
     elif action in ("decline", "close", "reopen"):
         kind = {"decline": K.DECLINED, "close": K.CLOSED, "reopen": K.REOPENED}[action]
         referrer = db.session.get(User, referral.referring_user_id)
         recipients = [referrer] if referrer is not None else []
-        recipients += _managers_of(referral.referring_organisation_id)
+        recipients += staff_with_role(referral.referring_organisation_id)
         notify(kind, referral, recipients, actor=actor)
 
 
 def on_share(actor: User, referral: Referral, organisation_id: uuid.UUID) -> None:
-    notify(K.SHARED, referral, _managers_of(organisation_id), actor=actor)
+    notify(K.SHARED, referral, staff_with_role(organisation_id), actor=actor)
 
 
 def _notice(kind: NotificationKind, recipients: Iterable[User], body: str, **about: Any) -> int:
@@ -143,8 +147,8 @@ def on_share_without_agreement(actor: User, grant: Share) -> None:
     """Tell the auditors of the sharing agency and of the recipient agency
     that a referral was shared without an agreement (the notice shows the
     agencies, the purpose and the reason: never the child)."""
-    recipients = _managers_of(actor.organisation_id, Role.AUDITOR)
-    recipients += _managers_of(grant.organisation_id, Role.AUDITOR)
+    recipients = staff_with_role(actor.organisation_id, Role.AUDITOR)
+    recipients += staff_with_role(grant.organisation_id, Role.AUDITOR)
     _notice(K.SHARED_WITHOUT_AGREEMENT, recipients, "See who shared and why", share=grant)
 
 
@@ -152,7 +156,7 @@ def notify_agreement_review(agreement: Agreement) -> int:
     """Tell the managers of every party agency that the agreement is due
     for review. Returns how many were told."""
     recipients = [
-        user for party_id in sorted(agreement.party_ids) for user in _managers_of(party_id)
+        user for party_id in sorted(agreement.party_ids) for user in staff_with_role(party_id)
     ]
     return _notice(K.AGREEMENT_REVIEW_DUE, recipients, "See the agreement", agreement=agreement)
 
@@ -171,7 +175,7 @@ def notify_overdue() -> int:
         )
     )
     for referral in overdue:
-        notify(K.OVERDUE, referral, _managers_of(referral.receiving_organisation_id), actor=None)
+        notify(K.OVERDUE, referral, staff_with_role(referral.receiving_organisation_id), actor=None)
         # A plain UPDATE: no version bump, this is not a change of the referral.
         db.session.execute(
             update(Referral)

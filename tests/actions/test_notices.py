@@ -1,4 +1,4 @@
-"""The morning's notices about actions (services.actions.notify_due, run
+"""The morning's notices about actions (services.action_notices.notify_due, run
 daily by jobs.actions_due): due tomorrow once, overdue once more, never for
 a closed action or one whose agency no longer holds the referral; each
 with an e-mail that carries no personal data."""
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from referral_app import jobs
 from referral_app.extensions import db
 from referral_app.models import Notification, OutboxEmail, uk_today
-from referral_app.services import actions
+from referral_app.services import action_notices
 from tests.actions.conftest import add_action, due_in
 from tests.factories import commit_and_seal
 from tests.referral_helpers import share_with
@@ -22,7 +22,7 @@ from tests.referral_helpers import share_with
 def sweep(app, on: date) -> int:
     """The daily sweep as if run on `on`, committed as the job commits."""
     with app.app_context():
-        told = actions.notify_due(on)
+        told = action_notices.notify_due(on)
         commit_and_seal(app)
         return told
 
