@@ -141,7 +141,10 @@ def check_named_service(referral: Referral) -> None:
     if referral.service_id is None:
         referral.service = None
         return
-    service = db.session.get(DirectoryService, referral.service_id)
+    # Not flushed first: the referral may already carry the id being checked
+    # (an unknown one would fail its foreign key before it is refused here).
+    with db.session.no_autoflush:
+        service = db.session.get(DirectoryService, referral.service_id)
     if service is None or not service.active:
         raise Invalid(
             "Choose a service that is in the directory and still running.",

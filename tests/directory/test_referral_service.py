@@ -85,6 +85,9 @@ def test_a_draft_changes_its_service_and_clears_it(client, world, imported):
     assert changed.json["service"]["name"] == "Chelmsford Boxing Diversion"
     refused = patch({"service_id": imported["oruk-essex-0007"]})
     assert refused.status_code == 422
+    unknown = patch({"service_id": str(uuid.uuid4())})
+    assert unknown.status_code == 422
+    assert "service_id" in unknown.json["errors"]
     cleared = patch({"service_id": None})
     assert cleared.status_code == 200
     assert cleared.json["service"] is None
