@@ -15,7 +15,6 @@ from blueprints.web import safe_next
 from blueprints.web.forms import Field, page_errors
 from referral_app.auth_guard import SESSION_KEY
 from referral_app.boundary import keep_changes_on_error
-from referral_app.extensions import db
 from referral_app.models import User
 from referral_app.services import auth, sso
 from referral_app.services.errors import AuthenticationFailed
@@ -88,8 +87,8 @@ def security_code() -> str | Response | tuple[str, int]:
         waiting = {}
     user = None
     if waiting and int(waiting.get("until", 0)) >= time.time():
-        user = db.session.get(User, uuid.UUID(str(waiting["user_id"])))
-    if user is None or not user.is_active:
+        user = sso.awaiting_code(uuid.UUID(str(waiting["user_id"])))
+    if user is None:
         session.pop(CODE_KEY, None)
         return _back_to_choice(sso.DID_NOT_FINISH)
     if request.method == "GET":

@@ -345,6 +345,13 @@ def finish(pending: dict[str, Any] | None, args: dict[str, str], redirect_uri: s
     return SignedIn(user=user, provider=provider, mfa_by_provider=provider_mfa(provider, claims))
 
 
+def awaiting_code(user_id: uuid.UUID) -> User | None:
+    """The user a provider signed in who still owes our security code (None
+    when gone or switched off since)."""
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active and not user.is_system else None
+
+
 def refusal_recorded(refused: SsoRefused) -> None:
     """Audit a refused sign-in (kept although the request rolls back)."""
     audit.record_denial(
