@@ -139,7 +139,9 @@ def test_a_draft_is_saved_completed_on_its_edit_page_and_submitted(
     summary.get_by_role("link", name="Enter the reason for referral").click()
     expect(page.get_by_label("Reason for referral")).to_be_focused()
     summary.get_by_role("link", name="Select the lawful basis for sharing").click()
-    expect(page.get_by_label("Public task")).to_be_focused()
+    # The first basis a police referrer is offered: law enforcement (Part 3).
+    expect(page.locator("#lawful_basis")).to_be_focused()
+    expect(page.locator("#lawful_basis")).to_have_value("law_enforcement")
 
     # "Not sought" needs the reason why.
     page.get_by_label("Not sought").check()
