@@ -15,23 +15,23 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api import chronology as api_chronology
     from blueprints.api import consent as api_consent
     from blueprints.api import directory as api_directory
+    from blueprints.api import documents as api_documents
     from blueprints.api import events as api_events
+    from blueprints.api import fhir as api_fhir
+    from blueprints.api import identity_providers as api_identity_providers
     from blueprints.api import meetings as api_meetings
     from blueprints.api import notifications as api_notifications
     from blueprints.api import oauth as api_oauth
     from blueprints.api import organisations as api_organisations
     from blueprints.api import referrals as api_referrals
     from blueprints.api import reports as api_reports
-    from blueprints.api import documents as api_documents
-    from blueprints.api import fhir as api_fhir
-    from blueprints.api import identity_providers as api_identity_providers
     from blueprints.api import screenings as api_screenings
     from blueprints.api import system_accounts as api_system_accounts
     from blueprints.api import users as api_users
     from blueprints.web import account as web_account
     from blueprints.web import actions as web_actions
-    from blueprints.web import agreements as web_agreements
     from blueprints.web import admin as web_admin
+    from blueprints.web import agreements as web_agreements
     from blueprints.web import api_docs as web_api_docs
     from blueprints.web import audit as web_audit
     from blueprints.web import auth as web_auth
@@ -39,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import chronology as web_chronology
     from blueprints.web import consent as web_consent
     from blueprints.web import directory as web_directory
+    from blueprints.web import documents as web_documents
     from blueprints.web import events as web_events
     from blueprints.web import identity_providers as web_identity_providers
     from blueprints.web import meeting_forms as web_meeting_forms
@@ -50,10 +51,9 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.web import referral_forms as web_referral_forms
     from blueprints.web import referral_search as web_referral_search
     from blueprints.web import reports as web_reports
-    from blueprints.web import documents as web_documents
     from blueprints.web import screenings as web_screenings
-    from blueprints.web import system_accounts as web_system_accounts
     from blueprints.web import sso as web_sso
+    from blueprints.web import system_accounts as web_system_accounts
     from blueprints.web import worklists as web_worklists
     from referral_app.extensions import csrf
 

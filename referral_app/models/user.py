@@ -175,9 +175,7 @@ class AuthSession(Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Signed in through the agency's identity provider, whose MFA (its `amr`
     # claim) the agency trusts: our TOTP requirement is met (services/sso.py).
-    mfa_by_provider: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false()
-    )
+    mfa_by_provider: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A system's token asked for fewer permissions than the system holds: the
     # permission names it may use, space-separated (None: all the user's).
     scope: Mapped[str | None] = mapped_column(String(1000))

@@ -34,7 +34,7 @@ FAILED = (
 # Password sign-in turned off for the user's agency (services/identity_providers.py).
 SSO_ONLY = (
     "Your organisation signs in with its own accounts here, not with a password: choose "
-    "\"Sign in with your organisation's account\" on the sign-in page."
+    '"Sign in with your organisation\'s account" on the sign-in page.'
 )
 TOKEN_PREFIX = "rfl_"  # noqa: S105 - marks our tokens for secret scanners
 

@@ -69,8 +69,7 @@ def test_the_family_withdraws_consent_through_the_form(client, world, referral, 
         **told_on(uk_today() - timedelta(days=1)),
     )
     assert flash_after(pages["officer"], sent) == (
-        "Consent withdrawn: recorded. 1 share now needs a decision by the agency that "
-        "granted it"
+        "Consent withdrawn: recorded. 1 share now needs a decision by the agency that granted it"
     )
     got = client.get(f"/api/v1/referrals/{rid}/consent", headers=world.officer.headers).json
     assert got["changes"][-1]["given_by"] == "child"
