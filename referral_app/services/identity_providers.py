@@ -100,6 +100,7 @@ def save_settings(
             "The issuer address must start https://.",
             {"issuer": ["Enter the issuer address starting https://."]},
         )
+    _refuse_a_dead_end(provider, data)
     if provider is None:
         missing = {
             name: ["Enter this to set up single sign-on."]
@@ -129,6 +130,26 @@ def save_settings(
         fields=sorted(changed),
     )
     return provider, created
+
+
+def _refuse_a_dead_end(provider: IdentityProvider | None, data: dict[str, Any]) -> None:
+    """Where MFA is required, password sign-in may be turned off only when
+    the provider's MFA is trusted: setting up our authenticator asks for the
+    password, so its users could never meet the requirement (Invalid)."""
+    if not current_app.config.get("MFA_REQUIRED"):
+        return
+    passwords = data.get("password_sign_in", provider.password_sign_in if provider else True)
+    trusted = data.get("trust_provider_mfa", provider.trust_provider_mfa if provider else False)
+    if passwords is False and not trusted:
+        raise Invalid(
+            "Password sign-in can be turned off only when the provider's MFA is trusted.",
+            {
+                "password_sign_in": [
+                    "Keep password sign-in, or trust the provider's MFA: without either, "
+                    "your staff could not set up the authenticator this service requires."
+                ]
+            },
+        )
 
 
 def remove_settings(actor: User, organisation_id: uuid.UUID) -> None:

@@ -146,3 +146,38 @@ def test_password_sign_in_off_refuses_passwords_and_points_to_sso(
 
     configure(client, agency, enabled=False)  # SSO off: passwords are back
     assert client.post("/api/v1/auth/tokens", json=credentials).status_code == 201
+
+
+def test_where_mfa_is_required_passwords_go_off_only_with_the_providers_mfa_trusted(
+    app: Flask, client: FlaskClient, agency: Agency, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Setting up our authenticator asks for the password: with passwords off
+    and the provider's MFA untrusted, staff could never meet the requirement.
+    Refused with a field error, nothing changed; allowed once trusted. (The
+    service is called directly: with MFA required, the admin making the
+    change through the API would first need an authenticator of their own.)"""
+    from referral_app.extensions import db
+    from referral_app.models import User
+    from referral_app.services import identity_providers
+    from referral_app.services.errors import Invalid
+
+    monkeypatch.setitem(app.config, "MFA_REQUIRED", True)
+    with app.app_context():
+        admin = db.session.get(User, agency.admin.id)
+        with pytest.raises(Invalid) as refused:
+            identity_providers.save_settings(
+                admin, agency.org.id, {"password_sign_in": False, "trust_provider_mfa": False}
+            )
+        assert "trust the provider's MFA" in refused.value.errors["password_sign_in"][0]
+        db.session.rollback()
+        provider, _ = identity_providers.save_settings(
+            admin, agency.org.id, {"password_sign_in": False, "trust_provider_mfa": True}
+        )
+        assert provider.password_sign_in is False
+        # Trust cannot then be withdrawn while passwords stay off.
+        with pytest.raises(Invalid):
+            identity_providers.save_settings(admin, agency.org.id, {"trust_provider_mfa": False})
+        db.session.rollback()
+    # Where MFA is not required, passwords may go off with the MFA untrusted.
+    monkeypatch.setitem(app.config, "MFA_REQUIRED", False)
+    assert configure(client, agency, password_sign_in=False)["password_sign_in"] is False
