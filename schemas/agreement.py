@@ -19,6 +19,10 @@ def _text(max_length: int, **kwargs: Any) -> ma.fields.String:
     return ma.fields.String(validate=ma.validate.Length(min=1, max=max_length), **kwargs)
 
 
+# A partnership's agreement names its agencies; more than this is not one.
+MAX_PARTIES = 100
+
+
 def _agreement_fields(required: bool) -> dict[str, ma.fields.Field]:
     return {
         "title": _text(200, required=required),
@@ -29,14 +33,18 @@ def _agreement_fields(required: bool) -> dict[str, ma.fields.Field]:
         "lawful_bases": ma.fields.List(
             ma.fields.Enum(LawfulBasis, by_value=True),
             required=required,
+            validate=ma.validate.Length(max=len(LawfulBasis)),
             metadata={"description": "The lawful bases a share under it may rest on."},
         ),
         "data_categories": ma.fields.List(
-            ma.fields.Enum(DataCategory, by_value=True), required=required
+            ma.fields.Enum(DataCategory, by_value=True),
+            required=required,
+            validate=ma.validate.Length(max=len(DataCategory)),
         ),
         "party_ids": ma.fields.List(
             ma.fields.UUID(),
             required=required,
+            validate=ma.validate.Length(max=MAX_PARTIES),
             metadata={"description": "The agencies party to it: two or more, yours among them."},
         ),
         "starts_on": ma.fields.Date(required=required),

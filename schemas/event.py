@@ -78,6 +78,7 @@ class _SubscriptionFields(InputSchema):
     )
     event_types = ma.fields.List(
         ma.fields.String(validate=ma.validate.OneOf(EVENT_TYPES)),
+        validate=ma.validate.Length(max=len(EVENT_TYPES)),
         metadata={"description": "The types to send; empty for every type. " + _TYPES_HELP},
     )
     description = ma.fields.String(

@@ -142,7 +142,17 @@ def test_merge_and_undo_through_the_pages_that_say_what_will_happen(page, base_u
     expect(page.get_by_role("table").get_by_role("link")).to_have_text([first["reference"]])
 
 
-def test_the_subject_access_export(page, base_url, two_records):
+def test_the_subject_access_export(page, base_url, live_app, two_records):
+    # A screening and a document too, so that every section of the export
+    # is shown (and measured at 360 px).
+    from tests.documents.conftest import upload
+    from tests.screenings.conftest import answers, screen
+
+    client = live_app.test_client()
+    manager = Actor(two_records["manager"], bearer(token_for(client, two_records["manager"])))
+    rid = two_records["first"]["id"]
+    screen(client, manager, rid, answers=answers(("weapon_found", "older_associates")))
+    upload(client, manager, rid, title="Signed consent form from the mother, 12 November")
     signed_in(page, base_url, two_records["manager"])
     page.goto(f"{base_url}/children/{two_records['first']['child']['id']}")
     page.get_by_role("button", name=re.compile("subject access export")).click()
@@ -153,6 +163,8 @@ def test_the_subject_access_export(page, base_url, two_records):
     expect(page.get_by_role("table", name=re.compile("^Reads and changes"))).to_contain_text(
         "Referral: create"
     )
+    expect(page.locator("main")).to_contain_text("Indicators answered yes")
+    expect(page.locator("main")).to_contain_text("Signed consent form from the mother")
     assert_good_at_both_widths(page)
     # On paper: no back link, no navigation of the service.
     page.emulate_media(media="print")

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from referral_app.models import OrganisationKind, Role
 from tests.browser import assert_good_at_both_widths
 from tests.factories import Factory, UserInfo
+from tests.referral_helpers import SHARE_REASON
 
 
 @pytest.fixture
@@ -108,6 +109,8 @@ def test_the_closed_loop_through_the_pages(person, agencies, base_url):
     shares.get_by_label("Agency", exact=True).select_option(label=agencies["charity_name"])
     shares.get_by_label("Purpose").fill("Mentoring place")
     shares.get_by_label("Public task").check()
+    shares.get_by_label("Share without an agreement").check()
+    shares.get_by_label("Reason for sharing without an agreement").fill(SHARE_REASON)
     fill_date(shares, date.today() + timedelta(days=30))
     shares.get_by_role("button", name="Share referral").click()
     expect(banner(manager)).to_contain_text("Shared")
