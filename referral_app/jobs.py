@@ -127,9 +127,9 @@ def agreements_review_due() -> int:
     """The morning's notices: information sharing agreements within 30 days
     of their review date, to their parties' managers (once per review date;
     the e-mails go with the outbox)."""
-    from referral_app.services import agreements
+    from referral_app.services import agreement_reviews
 
-    return int(in_app(agreements.notify_reviews_due))
+    return int(in_app(agreement_reviews.notify_reviews_due))
 
 
 @huey.periodic_task(crontab(minute="7"), retries=RETRIES, retry_delay=RETRY_DELAY)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -367,35 +367,8 @@ __all__ = [
     "is_party",
     "list_agreements",
     "may_manage",
-    "notify_reviews_due",
     "on_shared",
     "party_agreements",
     "read_agreement",
     "update",
 ]
-
-
-REVIEW_NOTICE_DAYS = 30
-
-
-def notify_reviews_due(today: date | None = None) -> int:
-    """The daily job: for every agreement not ended whose review date is
-    within REVIEW_NOTICE_DAYS (or past), tell the managers of its parties,
-    once per agreement and review date (a new review date is told again).
-    Returns how many agreements were notified."""
-    today = today or uk_today()
-    due = list(
-        db.session.scalars(
-            select(Agreement).where(
-                Agreement.review_on <= today + timedelta(days=REVIEW_NOTICE_DAYS),
-                (Agreement.ends_on.is_(None)) | (Agreement.ends_on >= today),
-                (Agreement.review_notified_on.is_(None))
-                | (Agreement.review_notified_on != Agreement.review_on),
-            )
-        )
-    )
-    for agreement in due:
-        notifications.notify_agreement_review(agreement)
-        agreement.review_notified_on = agreement.review_on
-    db.session.flush()
-    return len(due)

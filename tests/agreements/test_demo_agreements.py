@@ -13,7 +13,7 @@ from sqlalchemy import select
 from referral_app.extensions import db
 from referral_app.models import Share
 from referral_app.models.agreement import Agreement
-from referral_app.services import agreements
+from referral_app.services import agreement_reviews
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -36,5 +36,5 @@ def test_demo_shares_cite_the_demo_agreements_or_give_a_reason(app: Flask) -> No
         cited = {grant.agreement_id for grant in shares} - {None}
         assert cited == {agreement.id for agreement in found.values()}
         assert any(grant.no_agreement_reason for grant in shares)
-        assert agreements.notify_reviews_due() == 1  # the partnership, due in three weeks
+        assert agreement_reviews.notify_reviews_due() == 1  # the partnership, due in three weeks
         db.session.rollback()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from referral_app.extensions import db
 from referral_app.models import Notification, NotificationKind, OutboxEmail, Share
 from referral_app.models.agreement import Agreement
-from referral_app.services import agreements
+from referral_app.services import agreement_reviews
 from tests.agreements.conftest import make_agreement
 from tests.factories import commit_and_seal
 from tests.meetings.conftest import meeting_with_agenda
@@ -67,7 +67,7 @@ def _notices(app) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
 
 def _run(app) -> int:
     with app.app_context():
-        told = agreements.notify_reviews_due()
+        told = agreement_reviews.notify_reviews_due()
         commit_and_seal(app)
         return told
 
