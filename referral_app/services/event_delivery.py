@@ -36,7 +36,7 @@ from sqlalchemy import func, select, text
 from standardwebhooks.webhooks import Webhook
 
 from referral_app.extensions import db
-from referral_app.models import OutboxEmail, Role, User, UserRole, utcnow
+from referral_app.models import OutboxEmail, Role, utcnow
 from referral_app.models.event import (
     DeliveryStatus,
     Event,
@@ -44,7 +44,7 @@ from referral_app.models.event import (
     EventDeliveryAttempt,
     EventSubscription,
 )
-from referral_app.services import audit, events
+from referral_app.services import audit, events, notifications
 from referral_app.services.event_subscriptions import UnsafeEndpoint, check_endpoint, secret_of
 from referral_app.services.scoping import organisation_holds
 
@@ -170,26 +170,12 @@ def _post(subscription: EventSubscription, event: Event) -> tuple[int | None, st
         return None, f"{type(error).__name__}: {str(error)[:300]}", ""
 
 
-def _org_admins(organisation_id: uuid.UUID) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(
-                User.organisation_id == organisation_id,
-                User.active.is_(True),
-                UserRole.role == Role.ORG_ADMIN,
-            )
-        ).unique()
-    )
-
-
 def _disable(subscription: EventSubscription, now: datetime, reason: str) -> None:
     subscription.active = False
     subscription.disabled_at = now
     subscription.disabled_reason = reason
     base_url = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
-    for admin in _org_admins(subscription.organisation_id):
+    for admin in notifications.staff_with_role(subscription.organisation_id, Role.ORG_ADMIN):
         db.session.add(
             OutboxEmail(
                 recipient=admin.email,
